@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+/**
+ * dicomflow command line. Exit status: 0 success, 1 some input failed,
+ * 2 usage or configuration error.
+ */
+import { ConfigError, DicomflowError, UsageError } from '../errors.js';
+import { INSPECT_HELP, inspectCommand } from './inspect.js';
+import { START_HELP, startCommand } from './start.js';
+
+const HELP = `Usage: dicomflow <command> [options]
+
+Commands:
+  inspect <paths...>   read files and print their pixel description (--json for JSON lines)
+  start                run the main job on pipeline.config.json (npm start)
+  help [command]       show help
+
+Run 'dicomflow <command> --help' for a command's options.`;
+
+const commands: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
+  inspect: { run: inspectCommand, help: INSPECT_HELP },
+  start: { run: startCommand, help: START_HELP },
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    const topic = name === 'help' && rest[0] ? commands[rest[0]] : undefined;
+    process.stdout.write(`${topic ? topic.help : HELP}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  try {
+    if (!command) throw new UsageError(`unknown command '${name}' (commands: ${Object.keys(commands).join(', ')})`, { stage: 'cli' });
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      process.stderr.write(`dicomflow: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof DicomflowError) {
+      process.stderr.write(`dicomflow: ${err.describe()}\n`);
+      return 1;
+    }
+    process.stderr.write(`dicomflow: internal error: ${(err as Error).stack ?? String(err)}\n`);
+    return 70;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,163 @@
+/**
+ * The pixel description: everything needed to turn a frame's bytes into
+ * numbers, and the ids used to split data sets. It is the only thing that
+ * travels from a header to a sample.
+ */
+import { FrameTooLargeError, InvalidPixelDescriptionError, UnsupportedPixelFormatError, type Where } from '../errors.js';
+import { decodeNumberString, decodeString, decodeUint16 } from './elements.js';
+import type { RawHeader, Values } from './header.js';
+import { Tag } from './tags.js';
+import type { SyntaxInfo } from './transfer-syntax.js';
+
+export interface PixelIds {
+  sopInstanceUid: string | null;
+  seriesInstanceUid: string | null;
+  studyInstanceUid: string | null;
+  /** Used only to keep one patient's images on one side of a train/validation split. */
+  patientId: string | null;
+}
+
+export interface Rescale {
+  slope: number;
+  intercept: number;
+}
+
+export interface PixelDescription {
+  transferSyntax: string;
+  transferSyntaxName: string;
+  encapsulated: boolean;
+  lossy: boolean;
+  rows: number;
+  columns: number;
+  frames: number;
+  samplesPerPixel: number;
+  bitsAllocated: number;
+  bitsStored: number;
+  highBit: number;
+  /** 0 unsigned, 1 two's complement. */
+  pixelRepresentation: 0 | 1;
+  photometricInterpretation: string;
+  /** 0 interleaved, 1 planar; null for single-sample images. */
+  planarConfiguration: 0 | 1 | null;
+  /** Modality LUT; null when the file has none (identity). From functional groups in enhanced multi-frame. */
+  rescaleSlope: number | null;
+  rescaleIntercept: number | null;
+  /** Set only when enhanced multi-frame files give a rescale per frame. */
+  frameRescale: Rescale[] | null;
+  windowCenter: number | null;
+  windowWidth: number | null;
+  /** Bytes of one decoded frame as stored natively (the decompression-bomb guard is applied to it). */
+  frameBytes: number;
+  ids: PixelIds;
+}
+
+export interface DescriptionLimits {
+  maxFrameBytes: number;
+}
+
+function num(v: Values, tag: number, le: boolean): number | null {
+  const b = v.get(tag);
+  return b === undefined ? null : decodeUint16(b, le);
+}
+function ds(v: Values, tag: number): number | null {
+  const b = v.get(tag);
+  return b === undefined ? null : decodeNumberString(b);
+}
+function str(v: Values, tag: number): string | null {
+  const b = v.get(tag);
+  if (b === undefined) return null;
+  const s = decodeString(b);
+  return s === '' ? null : s;
+}
+
+/** Bytes one frame takes in native (uncompressed) form. */
+export function nativeFrameBytes(d: Pick<PixelDescription, 'rows' | 'columns' | 'samplesPerPixel' | 'bitsAllocated' | 'photometricInterpretation'>): number {
+  // YBR_FULL_422 stored natively keeps two samples per pixel (PS3.3 C.7.6.3.1.2).
+  const samples = d.photometricInterpretation === 'YBR_FULL_422' ? 2 : d.samplesPerPixel;
+  return (d.rows * d.columns * samples * d.bitsAllocated) / 8;
+}
+
+/**
+ * Builds and validates the description. `le` is the byte order of binary
+ * values in the data set.
+ */
+export function describe(raw: RawHeader, syntax: SyntaxInfo, le: boolean, limits: DescriptionLimits, at: Where): PixelDescription {
+  const v = raw.top;
+  const bad = (msg: string) => new InvalidPixelDescriptionError(msg, at);
+  const rows = num(v, Tag.Rows, le);
+  const columns = num(v, Tag.Columns, le);
+  const bitsAllocated = num(v, Tag.BitsAllocated, le);
+  if (rows === null) throw bad('Rows (0028,0010) is missing');
+  if (columns === null) throw bad('Columns (0028,0011) is missing');
+  if (bitsAllocated === null) throw bad('BitsAllocated (0028,0100) is missing');
+  if (rows === 0 || columns === 0) throw bad(`image is ${rows}x${columns}; Rows and Columns must be positive`);
+  const samplesPerPixel = num(v, Tag.SamplesPerPixel, le) ?? 1;
+  const photometric = str(v, Tag.PhotometricInterpretation);
+  // Guessing MONOCHROME1 vs MONOCHROME2 would invert the image silently: refuse instead.
+  if (photometric === null) throw bad('PhotometricInterpretation (0028,0004) is missing');
+  // BitsStored and HighBit default the way GDCM and pydicom read files that omit them.
+  const bitsStored = num(v, Tag.BitsStored, le) ?? bitsAllocated;
+  const highBit = num(v, Tag.HighBit, le) ?? bitsStored - 1;
+  const pr = num(v, Tag.PixelRepresentation, le) ?? 0;
+  const framesValue = ds(v, Tag.NumberOfFrames);
+  const frames = framesValue === null ? 1 : framesValue;
+  if (!Number.isInteger(frames) || frames < 1) throw bad(`NumberOfFrames (0028,0008) must be a positive integer (got ${framesValue})`);
+  if (bitsAllocated === 1) throw new UnsupportedPixelFormatError('BitsAllocated 1 (bit-packed pixels) is not supported', at);
+  if (![8, 16, 32].includes(bitsAllocated)) throw bad(`BitsAllocated must be 8, 16 or 32 (got ${bitsAllocated})`);
+  if (bitsStored < 1 || bitsStored > bitsAllocated) throw bad(`BitsStored must be 1..${bitsAllocated} (got ${bitsStored})`);
+  if (highBit !== bitsStored - 1) {
+    // HighBit other than BitsStored-1 is retired usage (PS3.5 8.1.1); no codec here produces it.
+    throw new UnsupportedPixelFormatError(`HighBit ${highBit} with BitsStored ${bitsStored} is not supported (expected ${bitsStored - 1})`, at);
+  }
+  if (pr !== 0 && pr !== 1) throw bad(`PixelRepresentation must be 0 or 1 (got ${pr})`);
+  if (samplesPerPixel !== 1 && samplesPerPixel !== 3) throw bad(`SamplesPerPixel must be 1 or 3 (got ${samplesPerPixel})`);
+  const pc = num(v, Tag.PlanarConfiguration, le);
+  if (samplesPerPixel > 1 && pc !== null && pc !== 0 && pc !== 1) throw bad(`PlanarConfiguration must be 0 or 1 (got ${pc})`);
+  const planarConfiguration = samplesPerPixel === 1 ? null : pc === 1 ? 1 : 0;
+
+  const decodedFrameBytes = rows * columns * samplesPerPixel * (bitsAllocated / 8);
+  const frameBytes = syntax.encapsulated ? decodedFrameBytes : nativeFrameBytes({ rows, columns, samplesPerPixel, bitsAllocated, photometricInterpretation: photometric });
+  if (decodedFrameBytes > limits.maxFrameBytes) {
+    throw new FrameTooLargeError(
+      `one ${rows}x${columns}x${samplesPerPixel} frame of ${bitsAllocated}-bit samples needs ${decodedFrameBytes} bytes, over parse.maxFrameBytes ${limits.maxFrameBytes}`,
+      at,
+      { details: { frameBytes: decodedFrameBytes, limit: limits.maxFrameBytes } },
+    );
+  }
+
+  let frameRescale: Rescale[] | null = null;
+  if (raw.perFrame.some((f) => f.has(Tag.RescaleSlope) || f.has(Tag.RescaleIntercept))) {
+    frameRescale = raw.perFrame.map((f) => ({ slope: ds(f, Tag.RescaleSlope) ?? 1, intercept: ds(f, Tag.RescaleIntercept) ?? 0 }));
+  }
+  const first = raw.perFrame[0];
+  const pick = (tag: number) => ds(v, tag) ?? ds(raw.shared, tag) ?? (first ? ds(first, tag) : null);
+
+  return {
+    transferSyntax: syntax.uid,
+    transferSyntaxName: syntax.name,
+    encapsulated: syntax.encapsulated,
+    lossy: syntax.lossy,
+    rows,
+    columns,
+    frames,
+    samplesPerPixel,
+    bitsAllocated,
+    bitsStored,
+    highBit,
+    pixelRepresentation: pr as 0 | 1,
+    photometricInterpretation: photometric,
+    planarConfiguration,
+    rescaleSlope: pick(Tag.RescaleSlope),
+    rescaleIntercept: pick(Tag.RescaleIntercept),
+    frameRescale,
+    windowCenter: pick(Tag.WindowCenter),
+    windowWidth: pick(Tag.WindowWidth),
+    frameBytes,
+    ids: {
+      sopInstanceUid: str(v, Tag.SOPInstanceUID),
+      seriesInstanceUid: str(v, Tag.SeriesInstanceUID),
+      studyInstanceUid: str(v, Tag.StudyInstanceUID),
+      patientId: str(v, Tag.PatientID),
+    },
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * Reading data elements one header at a time from a ByteReader, in any of the
+ * three container encodings. Values are read only for the few attributes the
+ * caller wants; everything else is skipped as it streams by.
+ */
+import { ElementLengthError, MalformedError, TruncatedHeaderError, type Where } from '../errors.js';
+import type { ByteReader } from './byte-reader.js';
+import { LONG_VRS, Tag, UNDEFINED_LENGTH, tagString } from './tags.js';
+
+export interface Encoding {
+  explicitVR: boolean;
+  littleEndian: boolean;
+}
+
+export const EXPLICIT_LE: Encoding = { explicitVR: true, littleEndian: true };
+export const IMPLICIT_LE: Encoding = { explicitVR: false, littleEndian: true };
+export const EXPLICIT_BE: Encoding = { explicitVR: true, littleEndian: false };
+
+export interface ElementHeader {
+  tag: number;
+  /** Two-letter VR, or null for implicit VR and for item/delimiter tags. */
+  vr: string | null;
+  /** Value length in bytes, or UNDEFINED_LENGTH. */
+  length: number;
+  /** Offset of the first byte of the tag. */
+  offset: number;
+}
+
+export interface ReadLimits {
+  /** Largest value length accepted for any element other than pixel data. */
+  maxElementBytes: number;
+  /** Total input size when known (file size, Content-Length): lengths past it are rejected at once. */
+  totalBytes: number | undefined;
+}
+
+/** Context every reading function shares: where errors point, and the limits. */
+export interface ReadContext {
+  reader: ByteReader;
+  file: string | undefined;
+  limits: ReadLimits;
+  /** True once the reader is past the File Meta group of a deflated file. */
+  inflated: boolean;
+}
+
+export function where(ctx: ReadContext, offset: number, frame?: number): Where {
+  const w: Where = { stage: 'parse', offset };
+  if (ctx.file !== undefined) w.file = ctx.file;
+  if (ctx.inflated) w.inflated = true;
+  if (frame !== undefined) w.frame = frame;
+  return w;
+}
+
+function isVRByte(b: number): boolean {
+  return b >= 0x41 && b <= 0x5a; // 'A'..'Z'
+}
+
+/** True when the two bytes at `at` spell a plausible VR (two upper-case letters). */
+export function looksLikeVR(bytes: Uint8Array, at: number): boolean {
+  return isVRByte(bytes[at]!) && isVRByte(bytes[at + 1]!);
+}
+
+export function readTag(b: Uint8Array, at: number, littleEndian: boolean): number {
+  const dv = new DataView(b.buffer, b.byteOffset + at, 4);
+  return ((dv.getUint16(0, littleEndian) << 16) | dv.getUint16(2, littleEndian)) >>> 0;
+}
+
+/**
+ * Reads the next element header. Returns null when the input ends exactly at
+ * an element boundary; throws TruncatedHeaderError when it ends inside one.
+ */
+export async function readElementHeader(ctx: ReadContext, enc: Encoding): Promise<ElementHeader | null> {
+  const r = ctx.reader;
+  const offset = r.position;
+  if (!(await r.ensure(8))) {
+    if (r.available === 0) return null;
+    throw new TruncatedHeaderError(`input ends inside an element header (${r.available} of 8 bytes)`, where(ctx, offset));
+  }
+  let b = r.peek(8);
+  const dv = () => new DataView(b.buffer, b.byteOffset, b.length);
+  const tag = readTag(b, 0, enc.littleEndian);
+  // Items and delimiters have no VR in any encoding (PS3.5 7.5).
+  if (tag === Tag.Item || tag === Tag.ItemDelimitation || tag === Tag.SequenceDelimitation || !enc.explicitVR) {
+    const length = dv().getUint32(4, enc.littleEndian);
+    r.consume(8);
+    return { tag, vr: null, length, offset };
+  }
+  if (!looksLikeVR(b, 4)) {
+    throw new MalformedError(
+      `element ${tagString(tag)} has no valid VR (bytes 0x${b[4]!.toString(16)} 0x${b[5]!.toString(16)}) in an explicit VR data set`,
+      where(ctx, offset),
+    );
+  }
+  const vr = String.fromCharCode(b[4]!, b[5]!);
+  if (!LONG_VRS.has(vr)) {
+    const length = dv().getUint16(6, enc.littleEndian);
+    r.consume(8);
+    return { tag, vr, length, offset };
+  }
+  if (!(await r.ensure(12))) {
+    throw new TruncatedHeaderError(`input ends inside the header of element ${tagString(tag)}`, where(ctx, offset));
+  }
+  b = r.peek(12);
+  const length = dv().getUint32(8, enc.littleEndian);
+  r.consume(12);
+  return { tag, vr, length, offset };
+}
+
+/**
+ * Rejects a defined length that is past the end of the input (when its size
+ * is known) or over `limit`. Called before any byte of the value is kept.
+ */
+export function checkLength(ctx: ReadContext, h: ElementHeader, limit: number, what: string): void {
+  if (h.length === UNDEFINED_LENGTH) return;
+  const left = ctx.limits.totalBytes === undefined || ctx.inflated ? undefined : ctx.limits.totalBytes - ctx.reader.position;
+  if (left !== undefined && h.length > left) {
+    throw new ElementLengthError(
+      `${what} ${tagString(h.tag)} declares ${h.length} bytes but only ${left} remain in the input`,
+      where(ctx, h.offset),
+      { details: { tag: tagString(h.tag), length: h.length, bytesLeft: left } },
+    );
+  }
+  if (h.length > limit) {
+    throw new ElementLengthError(
+      `${what} ${tagString(h.tag)} declares ${h.length} bytes, over the limit of ${limit}`,
+      where(ctx, h.offset),
+      { details: { tag: tagString(h.tag), length: h.length, limit } },
+    );
+  }
+}
+
+/** Reads a (checked) value into a fresh array. */
+export async function readValue(ctx: ReadContext, h: ElementHeader, limit: number): Promise<Uint8Array> {
+  checkLength(ctx, h, limit, 'element');
+  const value = new Uint8Array(h.length);
+  const got = await ctx.reader.readInto(value);
+  if (got < h.length) {
+    throw new TruncatedHeaderError(`input ends inside the value of ${tagString(h.tag)} (${got} of ${h.length} bytes)`, where(ctx, h.offset));
+  }
+  return value;
+}
+
+/** Skips a (checked) value without keeping it. */
+export async function skipValue(ctx: ReadContext, h: ElementHeader): Promise<void> {
+  checkLength(ctx, h, ctx.limits.maxElementBytes, 'element');
+  const got = await ctx.reader.skip(h.length);
+  if (got < h.length) {
+    throw new TruncatedHeaderError(`input ends inside the value of ${tagString(h.tag)} (${got} of ${h.length} bytes)`, where(ctx, h.offset));
+  }
+}
+
+/** A string value with DICOM padding (trailing spaces and NULs) removed. */
+export function decodeString(v: Uint8Array): string {
+  let end = v.length;
+  while (end > 0 && (v[end - 1] === 0x20 || v[end - 1] === 0x00)) end--;
+  let start = 0;
+  while (start < end && v[start] === 0x20) start++;
+  return new TextDecoder('latin1').decode(v.subarray(start, end));
+}
+
+/** First value of a US element. */
+export function decodeUint16(v: Uint8Array, littleEndian: boolean): number | null {
+  if (v.length < 2) return null;
+  return new DataView(v.buffer, v.byteOffset, v.length).getUint16(0, littleEndian);
+}
+
+/** First value of an IS or DS element (multi-valued strings are split on '\'). */
+export function decodeNumberString(v: Uint8Array): number | null {
+  const s = decodeString(v).split('\\')[0]!.trim();
+  if (s === '') return null;
+  const n = Number(s);
+  return Number.isFinite(n) ? n : null;
+}
