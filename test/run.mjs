@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// Runs the tap suite and ends with one plain line `N passed, N failed`
+// (N counts the top-level tests of every test file; a file that crashes
+// counts as one failure). Exit status is tap's.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Parser } from 'tap-parser';
+
+const resultsDir = '.tap/test-results';
+rmSync(resultsDir, { recursive: true, force: true });
+// On a terminal tap draws its own report; elsewhere (CI, pipes) this script prints
+// one line per test file and the details of every failure, without escape codes.
+const reporter = process.env.TAP_REPORTER ?? (process.stdout.isTTY ? 'base' : 'silent');
+const quietReporter = reporter === 'silent';
+const run = spawnSync('npx', ['tap', '--reporter', reporter, ...process.argv.slice(2)], { stdio: 'inherit' });
+
+function walk(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.tap') ? [join(dir, e.name)] : []));
+}
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const file of walk(resultsDir)) {
+  const parser = new Parser();
+  let sawPoint = false;
+  const counts = { pass: 0, fail: 0, skip: 0 };
+  parser.on('assert', (a) => {
+    sawPoint = true;
+    if (a.skip || a.todo) counts.skip++;
+    else if (a.ok) counts.pass++;
+    else {
+      counts.fail++;
+      if (quietReporter) console.log(`  not ok ${a.name}\n${JSON.stringify(a.diag ?? {}, null, 2).replace(/^/gm, '    ')}`);
+    }
+  });
+  if (quietReporter) {
+    // Failures inside subtests, with their diagnostics.
+    parser.on('child', function onChild(child) {
+      child.on('assert', (a) => {
+        if (!a.ok && !a.skip && !a.todo) console.log(`    not ok ${a.name}\n${JSON.stringify(a.diag ?? {}, null, 2).replace(/^/gm, '      ')}`);
+      });
+      child.on('child', onChild);
+    });
+  }
+  const done = new Promise((resolve) => parser.on('complete', resolve));
+  parser.end(readFileSync(file, 'utf8'));
+  const final = await done;
+  if (!sawPoint && !final.ok) counts.fail++;
+  passed += counts.pass;
+  failed += counts.fail;
+  skipped += counts.skip;
+  if (quietReporter) {
+    const name = file.slice(resultsDir.length + 1).replace(/\.tap$/, '');
+    console.log(`${counts.fail ? 'FAIL' : 'ok  '} ${name}: ${counts.pass} passed, ${counts.fail} failed${counts.skip ? `, ${counts.skip} skipped` : ''}`);
+  }
+}
+if (run.status !== 0 && failed === 0) failed = 1; // tap failed outside any test point
+console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(run.status ?? 1);
