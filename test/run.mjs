@@ -7,6 +7,13 @@ import { readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Parser } from 'tap-parser';
 
+// The CLI tests run the compiled dist/: build first so they never test stale code.
+const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+if (build.status !== 0) {
+  console.log('\n0 passed, 1 failed');
+  process.exit(1);
+}
+
 const resultsDir = '.tap/test-results';
 rmSync(resultsDir, { recursive: true, force: true });
 // On a terminal tap draws its own report; elsewhere (CI, pipes) this script prints

@@ -1,5 +1,6 @@
 /** What every source gives the pipeline: an id, an optional label, and a way to open the bytes. */
 import { createReadStream } from 'node:fs';
+import { SourceError } from '../errors.js';
 
 export interface SourceItem {
   /** Stable id: the path or URL. */
@@ -9,7 +10,7 @@ export interface SourceItem {
   split?: string;
   /** Size in bytes when known. */
   size?: number;
-  /** Opens the bytes as a stream of chunks. */
+  /** Opens the bytes as a stream of chunks. Read failures throw SourceError. */
   open(options?: { chunkBytes?: number }): AsyncIterable<Uint8Array>;
 }
 
@@ -17,7 +18,15 @@ export interface SourceItem {
 export function fileItem(path: string, size: number | undefined, extra: { label?: string; split?: string } = {}): SourceItem {
   const item: SourceItem = {
     id: path,
-    open: (options = {}) => createReadStream(path, { highWaterMark: options.chunkBytes ?? 1024 * 1024 }),
+    async *open(options = {}) {
+      try {
+        yield* createReadStream(path, { highWaterMark: options.chunkBytes ?? 1024 * 1024 });
+      } catch (err) {
+        // A file can vanish or become unreadable between listing and reading.
+        const e = err as NodeJS.ErrnoException;
+        throw new SourceError(`cannot read ${path}: ${e.code ?? e.message}`, { stage: 'source', file: path }, { cause: err });
+      }
+    },
   };
   if (size !== undefined) item.size = size;
   if (extra.label !== undefined) item.label = extra.label;
