@@ -3,6 +3,7 @@
  * pipeline.config.json, by default the built-in sample data. Until decoding
  * and training exist it streams every file and frame and prints a summary.
  */
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
 import { resolveSources } from '../sources/index.js';
@@ -18,6 +19,12 @@ export const START_HELP = `Usage: dicomflow start [--config F] [--json]
 Runs the main job on the sources of pipeline.config.json (default: the
 package's own, whose sources are the built-in sample data): every file is
 streamed through the reader, every frame delivered, and a summary printed.`;
+
+/** Paths under the working directory are shown relative to it. */
+function shortPath(p: string): string {
+  const rel = relative(process.cwd(), p);
+  return rel.startsWith('..') ? p : rel;
+}
 
 export async function startCommand(argv: string[]): Promise<number> {
   const { values } = parseCommandLine(argv, { json: { type: 'boolean' } });
@@ -53,7 +60,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     frameBytes += r.frameBytes;
     if (r.error) errors[r.error.code] = (errors[r.error.code] ?? 0) + 1;
     else ok++;
-    log(resultLine(r, false));
+    log(resultLine({ ...r, id: shortPath(r.id) }, false));
   }
   progress.clear();
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
