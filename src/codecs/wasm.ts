@@ -1,0 +1,67 @@
+/**
+ * Loads an Emscripten codec module (the @cornerstonejs codec packages) with
+ * its .wasm binary from the project's wasm/ folder, where `npm install`
+ * stages them (wasm/stage.mjs). Codec log output (OpenJPEG prints `[INFO]`
+ * lines) is kept away from stdout: it goes to `codecLog`, shown on stderr
+ * only with DICOMFLOW_DEBUG=1.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DicomflowError } from '../errors.js';
+
+/** A codec's WebAssembly binary is not where it should be. */
+export class CodecMissingError extends DicomflowError {
+  override readonly code = 'DF_ERR_CODEC_MISSING';
+}
+
+export interface CodecModuleSpec {
+  /** Package export of the Emscripten JS glue, e.g. '@cornerstonejs/codec-openjpeg/wasmjs'. */
+  glue: string;
+  /** File name of the binary in the wasm folder. */
+  wasmFile: string;
+}
+
+/** The folder holding the codec binaries: DICOMFLOW_WASM_DIR, or the package's wasm/. */
+export function wasmDir(): string {
+  return process.env.DICOMFLOW_WASM_DIR ?? fileURLToPath(new URL('../../wasm/', import.meta.url));
+}
+
+const recent: string[] = [];
+/** The last codec log lines (kept for error reports; never printed to stdout). */
+export function codecLog(): readonly string[] {
+  return recent;
+}
+function sink(line: string): void {
+  recent.push(line);
+  if (recent.length > 50) recent.shift();
+  if (process.env.DICOMFLOW_DEBUG === '1') process.stderr.write(`[codec] ${line}\n`);
+}
+
+const require = createRequire(import.meta.url);
+const loaded = new Map<string, Promise<unknown>>();
+
+/**
+ * Instantiates a codec module once per thread; later calls share it.
+ *
+ * @example const m = await loadCodecModule<OpenJpegModule>({ glue: '@cornerstonejs/codec-openjpeg/wasmjs', wasmFile: 'openjpegwasm.wasm' });
+ */
+export function loadCodecModule<T>(spec: CodecModuleSpec): Promise<T> {
+  let p = loaded.get(spec.wasmFile);
+  if (!p) {
+    p = (async () => {
+      const wasmPath = join(wasmDir(), spec.wasmFile);
+      if (!existsSync(wasmPath)) {
+        throw new CodecMissingError(`codec binary ${wasmPath} is missing: run npm install (wasm/stage.mjs copies it from ${spec.glue.replace(/\/wasmjs$/, '')})`, {
+          stage: 'decode',
+        });
+      }
+      const factory = ((await import(pathToFileURL(require.resolve(spec.glue)).href)) as { default: (o: object) => Promise<T> }).default;
+      return factory({ locateFile: (f: string) => (f.endsWith('.wasm') ? wasmPath : f), print: sink, printErr: sink });
+    })();
+    p.catch(() => loaded.delete(spec.wasmFile));
+    loaded.set(spec.wasmFile, p);
+  }
+  return p as Promise<T>;
+}

@@ -1,0 +1,64 @@
+/**
+ * Contracts between decoding and preprocessing.
+ *
+ * A codec gives a DecodedFrame: the frame's stored values, exactly as the
+ * DICOM standard defines them (sign-extended from BitsStored when
+ * PixelRepresentation is 1, masked to BitsStored when it is 0), in the
+ * narrowest typed array that holds BitsAllocated. Preprocessing turns it
+ * into a model-ready sample following a PreprocessSpec.
+ */
+
+export type StoredArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array;
+
+export interface DecodedFrame {
+  /** Stored values. Color: interleaved (planarConfiguration 0) or planar (1) as `planarConfiguration` says. */
+  pixels: StoredArray;
+  width: number;
+  height: number;
+  samplesPerPixel: 1 | 3;
+  planarConfiguration: 0 | 1;
+  /**
+   * Photometric interpretation of `pixels`, which can differ from the file's:
+   * a JPEG codec that converts YCbCr to RGB while decoding reports 'RGB'.
+   */
+  photometricInterpretation: string;
+}
+
+export type VoiSpec =
+  | { mode: 'window'; center: number; width: number }
+  | { mode: 'preset'; name: string }
+  | { mode: 'file'; fallback?: 'minmax' | 'percentile' }
+  | { mode: 'percentile'; low: number; high: number }
+  | { mode: 'minmax' }
+  | { mode: 'none' };
+
+export interface PreprocessSpec {
+  /** Output height and width; null keeps the frame's own size. */
+  target: { height: number; width: number } | null;
+  /** 'stretch' fills the target; 'pad' keeps the aspect ratio and pads with padValue. */
+  resize: 'stretch' | 'pad';
+  padValue: number;
+  /** 1 = grayscale (color is converted to luminance), 3 = RGB (grayscale is replicated). */
+  channels: 1 | 3;
+  /** Apply RescaleSlope/Intercept (modality LUT) before VOI. */
+  modalityLut: boolean;
+  voi: VoiSpec;
+  /** Invert MONOCHROME1 so that high values always mean dense. */
+  invertMonochrome1: boolean;
+  /** float32, or uint8 (VOI output in [0,1] scaled to 0..255 and rounded). */
+  output: 'float32' | 'uint8';
+}
+
+/** A preprocessed sample, shape [height, width, channels], row-major, channels last. */
+export interface Sample {
+  data: Float32Array | Uint8Array;
+  shape: [number, number, number];
+}
+
+/** A float image inside the preprocessing chain: interleaved, channels last. */
+export interface FloatImage {
+  data: Float32Array;
+  width: number;
+  height: number;
+  channels: number;
+}
