@@ -120,6 +120,19 @@ export class FrameCountError extends DicomflowError {
   override readonly code = 'DF_ERR_FRAME_COUNT';
 }
 
+/** A codec could not decode a frame (corrupt codestream, or one that disagrees with the header). */
+export class DecodeError extends DicomflowError {
+  override readonly code = 'DF_ERR_DECODE';
+}
+/** The worker decoding a frame died (WASM abort, out of memory); it was replaced and the rest continued. */
+export class DecodeWorkerError extends DicomflowError {
+  override readonly code = 'DF_ERR_DECODE_WORKER';
+}
+/** A codec's WebAssembly binary is missing from the wasm folder. */
+export class CodecMissingError extends DicomflowError {
+  override readonly code = 'DF_ERR_CODEC_MISSING';
+}
+
 const byCode = new Map<string, new (message: string, where?: Where, options?: { cause?: unknown; details?: Record<string, unknown> }) => DicomflowError>([
   ['DF_ERR_INTERNAL', DicomflowError],
   ['DF_ERR_CONFIG', ConfigError],
@@ -137,6 +150,9 @@ const byCode = new Map<string, new (message: string, where?: Where, options?: { 
   ['DF_ERR_NO_PIXEL_DATA', NoPixelDataError],
   ['DF_ERR_MALFORMED', MalformedError],
   ['DF_ERR_FRAME_COUNT', FrameCountError],
+  ['DF_ERR_DECODE', DecodeError],
+  ['DF_ERR_DECODE_WORKER', DecodeWorkerError],
+  ['DF_ERR_CODEC_MISSING', CodecMissingError],
 ]);
 
 /**

@@ -9,12 +9,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DicomflowError } from '../errors.js';
-
-/** A codec's WebAssembly binary is not where it should be. */
-export class CodecMissingError extends DicomflowError {
-  override readonly code = 'DF_ERR_CODEC_MISSING';
-}
+import { CodecMissingError } from '../errors.js';
 
 export interface CodecModuleSpec {
   /** Package export of the Emscripten JS glue, e.g. '@cornerstonejs/codec-openjpeg/wasmjs'. */
@@ -41,6 +36,14 @@ function sink(line: string): void {
 
 const require = createRequire(import.meta.url);
 const loaded = new Map<string, Promise<unknown>>();
+
+/**
+ * Forgets a module instance so the next load makes a fresh one: after a WASM
+ * trap (abort, out-of-bounds) an Emscripten instance cannot be trusted again.
+ */
+export function dropCodecModule(spec: CodecModuleSpec): void {
+  loaded.delete(spec.wasmFile);
+}
 
 /**
  * Instantiates a codec module once per thread; later calls share it.

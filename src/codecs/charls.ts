@@ -1,0 +1,10 @@
+/** JPEG-LS (lossless and near-lossless) with CharLS in WebAssembly. */
+import { simpleCodec } from './emscripten.js';
+
+export const CHARLS = { glue: '@cornerstonejs/codec-charls/wasmjs', wasmFile: 'charlswasm.wasm' };
+export const charls = simpleCodec('charls', CHARLS, 'JpegLSDecoder', {
+  // CharLS returns samples in the stream's interleave mode: mode 0 ("none") is one plane per component.
+  planar: (dec) => (dec.getInterleaveMode?.() === 0 ? 1 : 0),
+  // JPEG-LS has no colour transform of its own (the HP extension is not used in DICOM).
+  photometric: (d) => d.photometricInterpretation,
+});

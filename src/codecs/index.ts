@@ -1,0 +1,46 @@
+/**
+ * The codec for each transfer syntax, keyed by the named constants.
+ * README's "Transfer syntaxes" table lists the same.
+ */
+import { TransferSyntax as TS } from '../dicom/transfer-syntax.js';
+import { charls } from './charls.js';
+import { jpeg12 } from './jpeg12.js';
+import { jpegLossless } from './jpeg-lossless.js';
+import { libjpegTurbo } from './libjpeg-turbo.js';
+import { native } from './native.js';
+import { openjpeg } from './openjpeg.js';
+import { openjph } from './openjph.js';
+import { rle } from './rle.js';
+import type { Codec } from './types.js';
+
+export type { Codec, DecodeOptions } from './types.js';
+
+const registry = new Map<string, Codec>([
+  [TS.ImplicitVRLittleEndian, native],
+  [TS.ExplicitVRLittleEndian, native],
+  [TS.ExplicitVRBigEndian, native],
+  [TS.DeflatedExplicitVRLittleEndian, native],
+  [TS.EncapsulatedUncompressedExplicitVRLittleEndian, native],
+  [TS.RLELossless, rle],
+  [TS.JPEGBaseline8Bit, libjpegTurbo],
+  [TS.JPEGExtended12Bit, jpeg12],
+  [TS.JPEGLossless, jpegLossless],
+  [TS.JPEGLosslessSV1, jpegLossless],
+  [TS.JPEGLSLossless, charls],
+  [TS.JPEGLSNearLossless, charls],
+  [TS.JPEG2000Lossless, openjpeg],
+  [TS.JPEG2000, openjpeg],
+  [TS.HTJ2KLossless, openjph],
+  [TS.HTJ2KLosslessRPCL, openjph],
+  [TS.HTJ2K, openjph],
+]);
+
+/** The codec for a transfer syntax, or undefined when dicomflow cannot decode it. */
+export function codecFor(transferSyntax: string): Codec | undefined {
+  return registry.get(transferSyntax);
+}
+
+/** Transfer syntaxes with a codec. */
+export function decodableSyntaxes(): string[] {
+  return [...registry.keys()];
+}

@@ -1,0 +1,40 @@
+/** JPEG Lossless (process 14, any predictor) with cornerstone's JavaScript decoder. */
+import { createRequire } from 'node:module';
+import type { PixelDescription } from '../dicom/description.js';
+import type { DecodedFrame } from '../preprocess/types.js';
+import { codecError, mismatch } from './errors.js';
+import { toStored } from './stored.js';
+import type { Codec } from './types.js';
+
+interface LosslessDecoder {
+  decode(buffer: ArrayBuffer, offset: number, length: number, numBytes: number): Uint8Array | Uint16Array;
+}
+let DecoderClass: (new () => LosslessDecoder) | undefined;
+
+export const jpegLossless: Codec = {
+  name: 'jpeg-lossless',
+  async init() {
+    DecoderClass ??= (createRequire(import.meta.url)('@cornerstonejs/jpeg-lossless-decoder-js') as { Decoder: new () => LosslessDecoder }).Decoder;
+  },
+  async decode(bytes: Uint8Array, d: PixelDescription): Promise<DecodedFrame> {
+    await jpegLossless.init();
+    try {
+      const bytesPerSample = d.bitsAllocated <= 8 ? 1 : 2;
+      const out = new DecoderClass!().decode(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length, bytesPerSample);
+      const expected = d.rows * d.columns * d.samplesPerPixel;
+      if (out.length !== expected) throw mismatch('jpeg-lossless', 'sample count', out.length, expected);
+      const raw = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+      return {
+        // The decoder's output array is ours: reuse it for the stored values when the widths match.
+        pixels: toStored(raw, out.BYTES_PER_ELEMENT as 1 | 2, d, true),
+        width: d.columns,
+        height: d.rows,
+        samplesPerPixel: d.samplesPerPixel as 1 | 3,
+        planarConfiguration: 0, // colour comes out interleaved
+        photometricInterpretation: d.photometricInterpretation,
+      };
+    } catch (err) {
+      throw codecError('jpeg-lossless', err);
+    }
+  },
+};

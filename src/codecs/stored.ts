@@ -1,0 +1,58 @@
+/**
+ * Turns a codec's output samples into stored values as DICOM defines them:
+ * sign-extended from BitsStored when PixelRepresentation is 1, masked to
+ * BitsStored when it is 0, in the typed array that matches BitsAllocated.
+ *
+ * Reading the codec's samples as raw bit patterns and extending from
+ * BitsStored also corrects codestreams whose own signedness disagrees with
+ * the header (J2K written unsigned for signed CT, a known encoder bug that
+ * pydicom and cornerstone correct the same way), and drops overlay or junk
+ * bits above BitsStored in native data.
+ */
+import type { PixelDescription } from '../dicom/description.js';
+import type { StoredArray } from '../preprocess/types.js';
+
+type Desc = Pick<PixelDescription, 'bitsAllocated' | 'bitsStored' | 'pixelRepresentation'>;
+
+function rawView(src: Uint8Array, bytes: 1 | 2 | 4): Uint8Array | Uint16Array | Uint32Array {
+  if (src.byteOffset % bytes !== 0) src = src.slice(); // typed views need alignment
+  const n = Math.floor(src.byteLength / bytes);
+  return bytes === 1 ? src : bytes === 2 ? new Uint16Array(src.buffer, src.byteOffset, n) : new Uint32Array(src.buffer, src.byteOffset, n);
+}
+
+function allocate(d: Desc, n: number, over?: ArrayBuffer, offset = 0): StoredArray {
+  const signed = d.pixelRepresentation === 1;
+  switch (d.bitsAllocated) {
+    case 8:
+      return signed ? new Int8Array(over ?? new ArrayBuffer(n), offset, n) : new Uint8Array(over ?? new ArrayBuffer(n), offset, n);
+    case 16:
+      return signed ? new Int16Array(over ?? new ArrayBuffer(n * 2), offset, n) : new Uint16Array(over ?? new ArrayBuffer(n * 2), offset, n);
+    default:
+      return signed ? new Int32Array(over ?? new ArrayBuffer(n * 4), offset, n) : new Uint32Array(over ?? new ArrayBuffer(n * 4), offset, n);
+  }
+}
+
+/**
+ * @param src samples, little endian, `srcBytes` bytes each (a codec's output or a native frame)
+ * @param inPlace reuse src's memory when the widths match (native frames the caller owns);
+ *   otherwise the result is a fresh array (codec output lives in the WASM heap and must be copied)
+ * @example toStored(frame.bytes, 2, { bitsAllocated: 16, bitsStored: 12, pixelRepresentation: 1 }, true)
+ */
+export function toStored(src: Uint8Array, srcBytes: 1 | 2 | 4, d: Desc, inPlace = false): StoredArray {
+  const raw = rawView(src, srcBytes);
+  const n = raw.length;
+  const dstBytes = d.bitsAllocated / 8;
+  const reuse = inPlace && dstBytes === srcBytes && raw.byteOffset % srcBytes === 0;
+  const out = reuse ? allocate(d, n, raw.buffer as ArrayBuffer, raw.byteOffset) : allocate(d, n);
+  const bits = Math.min(d.bitsStored, 32);
+  if (d.pixelRepresentation === 1) {
+    const shift = 32 - bits;
+    for (let i = 0; i < n; i++) out[i] = (raw[i]! << shift) >> shift;
+  } else if (bits >= 32) {
+    for (let i = 0; i < n; i++) out[i] = raw[i]! >>> 0;
+  } else {
+    const mask = 2 ** bits - 1;
+    for (let i = 0; i < n; i++) out[i] = raw[i]! & mask;
+  }
+  return out;
+}

@@ -1,0 +1,29 @@
+/** The contract every codec wrapper meets. */
+import type { PixelDescription } from '../dicom/description.js';
+import type { DecodedFrame } from '../preprocess/types.js';
+
+export interface DecodeOptions {
+  /**
+   * Wavelet codecs (J2K, HTJ2K) may decode straight to a lower resolution:
+   * the smallest one still at least this size. Others ignore it.
+   */
+  atLeast?: { width: number; height: number } | null;
+}
+
+export interface Codec {
+  /** Short name for messages and benchmarks. */
+  readonly name: string;
+  /** Loads the codec once per thread (lazily: decode() calls it too). */
+  init(): Promise<void>;
+  /** One encoded frame to stored values. Throws DecodeError on a bad codestream. */
+  decode(bytes: Uint8Array, d: PixelDescription, options?: DecodeOptions): Promise<DecodedFrame>;
+}
+
+/** What Emscripten codecs report about a decoded frame. */
+export interface FrameInfo {
+  width: number;
+  height: number;
+  bitsPerSample: number;
+  componentCount: number;
+  isSigned?: boolean;
+}
