@@ -128,6 +128,10 @@ export class DecodeError extends DicomflowError {
 export class DecodeWorkerError extends DicomflowError {
   override readonly code = 'DF_ERR_DECODE_WORKER';
 }
+/** Samples of one batch have different shapes (no preprocess.target set). */
+export class BatchShapeError extends DicomflowError {
+  override readonly code = 'DF_ERR_BATCH_SHAPE';
+}
 /** A codec's WebAssembly binary is missing from the wasm folder. */
 export class CodecMissingError extends DicomflowError {
   override readonly code = 'DF_ERR_CODEC_MISSING';
@@ -153,6 +157,7 @@ const byCode = new Map<string, new (message: string, where?: Where, options?: { 
   ['DF_ERR_DECODE', DecodeError],
   ['DF_ERR_DECODE_WORKER', DecodeWorkerError],
   ['DF_ERR_CODEC_MISSING', CodecMissingError],
+  ['DF_ERR_BATCH_SHAPE', BatchShapeError],
 ]);
 
 /**

@@ -19,6 +19,37 @@ export interface PipelineConfig {
     /** Largest non-pixel element accepted. */
     maxElementBytes: number;
   };
+  decode: {
+    /** Worker threads; 0 = available cores. */
+    workers: number;
+    /** Decode J2K/HTJ2K straight to a resolution near the target when it is at most half the frame. */
+    subResolution: boolean;
+  };
+  preprocess: {
+    /** "HxW", or null to keep each frame's size (then batches need equal sizes). */
+    target: string | null;
+    resize: 'stretch' | 'pad';
+    padValue: number;
+    channels: 1 | 3;
+    modalityLut: boolean;
+    /** file | minmax | none | percentile[:low,high] | window:center,width | a preset name (lung, brain, ...). */
+    voi: string;
+    invertMonochrome1: boolean;
+    output: 'float32' | 'uint8';
+  };
+  pipeline: {
+    batchSize: number;
+    /** Files read and decoded at once (their frames interleave in the pool; output order stays by file). */
+    fileConcurrency: number;
+    /** Frames decoded ahead per open file; 0 = 2 per worker. Bounds memory. */
+    prefetchFrames: number;
+    /** 0 = deterministic order; N = seeded shuffle buffer of N samples. */
+    shuffleBuffer: number;
+    seed: number;
+    dropRemainder: boolean;
+    /** Stop after this many frames; 0 = all. */
+    limit: number;
+  };
 }
 
 interface Option {
@@ -33,6 +64,18 @@ const positiveInt = (def: number, max = Number.MAX_SAFE_INTEGER): Option => ({
   default: def,
 });
 
+const count = (def: number, what: string): Option => ({
+  rule: { type: 'number', integer: true, min: 0 },
+  expected: `a whole number >= 0 (${what})`,
+  default: def,
+});
+const bool = (def: boolean): Option => ({ rule: { type: 'boolean' }, expected: 'true or false', default: def });
+const oneOf = (values: readonly (string | number)[], def: string | number): Option => ({
+  rule: { type: 'enum', values },
+  expected: `one of ${values.map((v) => JSON.stringify(v)).join(', ')}`,
+  default: def,
+});
+
 /** Every option, keyed by its dotted path. */
 export const OPTIONS: Record<string, Option> = {
   'sources.paths': { rule: { type: 'array', items: 'string' }, expected: 'an array of paths or globs', default: [] },
@@ -40,6 +83,31 @@ export const OPTIONS: Record<string, Option> = {
   'parse.chunkBytes': positiveInt(1024 * 1024, 256 * 1024 * 1024),
   'parse.maxFrameBytes': positiveInt(1024 * 1024 * 1024),
   'parse.maxElementBytes': positiveInt(256 * 1024 * 1024),
+  'decode.workers': count(0, '0 = available cores'),
+  'decode.subResolution': bool(true),
+  'preprocess.target': {
+    rule: { type: 'string', nullable: true, pattern: /^[1-9]\d*x[1-9]\d*$/ },
+    expected: 'a size "HxW" such as "256x256", or null',
+    default: '256x256',
+  },
+  'preprocess.resize': oneOf(['stretch', 'pad'], 'stretch'),
+  'preprocess.padValue': { rule: { type: 'number', finite: true }, expected: 'a finite number', default: 0 },
+  'preprocess.channels': oneOf([1, 3], 1),
+  'preprocess.modalityLut': bool(true),
+  'preprocess.voi': {
+    rule: { type: 'string', empty: false },
+    expected: 'file, minmax, none, percentile[:low,high], window:center,width or a preset name',
+    default: 'file',
+  },
+  'preprocess.invertMonochrome1': bool(true),
+  'preprocess.output': oneOf(['float32', 'uint8'], 'float32'),
+  'pipeline.batchSize': positiveInt(16, 65536),
+  'pipeline.fileConcurrency': positiveInt(4, 1024),
+  'pipeline.prefetchFrames': count(0, '0 = 2 per worker'),
+  'pipeline.shuffleBuffer': count(0, '0 = no shuffling'),
+  'pipeline.seed': { rule: { type: 'number', integer: true }, expected: 'an integer', default: 1 },
+  'pipeline.dropRemainder': bool(false),
+  'pipeline.limit': count(0, 'frames; 0 = all'),
 };
 
 /** The defaults as a nested object. */

@@ -1,0 +1,100 @@
+/**
+ * The public pipeline: sources -> reader -> decode pool -> batches.
+ *
+ * @example
+ *   const { config } = loadConfig('pipeline.config.json');
+ *   const pipeline = createPipeline(config);
+ *   for await (const batch of pipeline) train(batch.xs, batch.shape, batch.ys);
+ *   await pipeline.close();
+ *
+ * Each iteration is one pass (epoch) over the data; the worker pool is
+ * shared by all passes until close().
+ */
+import type { PipelineConfig } from '../config/schema.js';
+import { preprocessSpec } from '../config/preprocess.js';
+import { DecodePool } from '../decode/pool.js';
+import { batches, type Batch } from '../batch/batcher.js';
+import { labelMap, type LabelMap } from '../batch/labels.js';
+import { shuffled } from '../batch/shuffle.js';
+import { toTfDataset, type TfModule } from '../batch/tf-dataset.js';
+import { resolveSources } from '../sources/index.js';
+import type { SourceItem } from '../sources/item.js';
+import { errorRecord, samples, type ErrorRecord, type LabeledSample, type SampleStats } from './samples.js';
+
+export type { Batch } from '../batch/batcher.js';
+export type { ErrorRecord, LabeledSample, SampleId, SampleStats } from './samples.js';
+
+export interface PipelineOptions {
+  /** Called for every file or frame that failed; the pipeline goes on. */
+  onError?(record: ErrorRecord): void;
+  /** Use these items instead of the config's sources. */
+  items?: SourceItem[];
+}
+
+export interface Pipeline extends AsyncIterable<Batch> {
+  /** Counters, cumulative over passes. */
+  readonly stats: SampleStats;
+  readonly errors: ErrorRecord[];
+  /** The items of the last listing (after the first pass has started). */
+  items(): Promise<SourceItem[]>;
+  /** Labels to numbers, from the listed items. */
+  labels(): Promise<LabelMap>;
+  /** Samples, one at a time, before batching (a pass of its own). */
+  samples(): AsyncIterable<LabeledSample>;
+  toTfDataset(tf: TfModule): ReturnType<typeof toTfDataset>;
+  readonly workers: number;
+  close(): Promise<void>;
+}
+
+export function createPipeline(config: PipelineConfig, options: PipelineOptions = {}): Pipeline {
+  const spec = preprocessSpec(config.preprocess); // config errors surface here, before any work
+  const pool = new DecodePool({ workers: config.decode.workers });
+  const stats: SampleStats = { files: 0, frames: 0, bytesRead: 0, decodedPixels: 0, decodeMs: 0, preprocessMs: 0, errors: 0 };
+  const errors: ErrorRecord[] = [];
+  const onError = (r: ErrorRecord) => {
+    errors.push(r);
+    options.onError?.(r);
+  };
+  let listing: Promise<SourceItem[]> | undefined;
+  const items = () =>
+    (listing ??= options.items
+      ? Promise.resolve(options.items)
+      : resolveSources(config.sources).then((l) => {
+          for (const p of l.problems) {
+            stats.errors++;
+            onError(errorRecord(p, p.where.file ?? ''));
+          }
+          return l.items;
+        }));
+  const labels = async () => labelMap((await items()).map((i) => i.label));
+  const p = config.pipeline;
+  const samplePass = async function* () {
+    const list = await items();
+    const s = samples(list, {
+      pool,
+      spec,
+      parse: config.parse,
+      subResolution: config.decode.subResolution,
+      fileConcurrency: p.fileConcurrency,
+      prefetchFrames: p.prefetchFrames > 0 ? p.prefetchFrames : 2 * pool.workers,
+      limit: p.limit,
+      onError,
+      stats,
+    });
+    yield* p.shuffleBuffer > 0 ? shuffled(s, p.shuffleBuffer, p.seed) : s;
+  };
+  const pipeline: Pipeline = {
+    stats,
+    errors,
+    items,
+    labels,
+    workers: pool.workers,
+    samples: () => ({ [Symbol.asyncIterator]: () => samplePass() }),
+    async *[Symbol.asyncIterator]() {
+      yield* batches(samplePass(), { batchSize: p.batchSize, dropRemainder: p.dropRemainder, labels: await labels() });
+    },
+    toTfDataset: (tf) => toTfDataset(pipeline, tf),
+    close: () => pool.close(),
+  };
+  return pipeline;
+}

@@ -1,0 +1,170 @@
+/**
+ * Source items to preprocessed samples: each file streams through the reader,
+ * its frames go to the decode pool as they arrive, and samples come out in a
+ * deterministic order (file by file, frame by frame) while several files are
+ * read and decoded at once. A bad file or frame becomes an error record and
+ * the rest continues; frames read before a file's error are kept.
+ */
+import type { PipelineConfig } from '../config/schema.js';
+import type { PixelDescription } from '../dicom/description.js';
+import { readDicom } from '../dicom/reader.js';
+import { toDicomflowError, type DicomflowError } from '../errors.js';
+import type { DecodePool, Decoded } from '../decode/pool.js';
+import type { PreprocessSpec } from '../preprocess/types.js';
+import type { SourceItem } from '../sources/item.js';
+import { Prefetcher } from './prefetch.js';
+
+/** Where a sample came from. Only ids: no other header attribute travels with pixels. */
+export interface SampleId {
+  file: string;
+  frame: number;
+  sopInstanceUid: string | null;
+  seriesInstanceUid: string | null;
+  studyInstanceUid: string | null;
+  patientId: string | null;
+}
+
+export interface LabeledSample {
+  data: Float32Array | Uint8Array;
+  shape: [number, number, number];
+  label: string | undefined;
+  split: string | undefined;
+  id: SampleId;
+  decodeMs: number;
+  preprocessMs: number;
+}
+
+/** One line of errors.jsonl. */
+export interface ErrorRecord {
+  file: string;
+  frame: number | null;
+  code: string;
+  message: string;
+  offset?: number;
+  stage?: string;
+}
+
+export interface SampleStats {
+  files: number;
+  frames: number;
+  bytesRead: number;
+  /** Pixels the codecs produced (after sub-resolution), for Mpx/s. */
+  decodedPixels: number;
+  decodeMs: number;
+  preprocessMs: number;
+  errors: number;
+}
+
+export interface SampleOptions {
+  pool: DecodePool;
+  spec: PreprocessSpec;
+  parse: PipelineConfig['parse'];
+  subResolution: boolean;
+  fileConcurrency: number;
+  prefetchFrames: number;
+  /** Stop after this many frames (0 = all). */
+  limit: number;
+  onError(record: ErrorRecord): void;
+  stats: SampleStats;
+}
+
+export function errorRecord(e: DicomflowError, file: string): ErrorRecord {
+  const r: ErrorRecord = { file: e.where.file ?? file, frame: e.where.frame ?? null, code: e.code, message: e.message };
+  if (e.where.offset !== undefined) r.offset = e.where.offset;
+  if (e.where.stage !== undefined) r.stage = e.where.stage;
+  return r;
+}
+
+type Pending = { decoded: Promise<Decoded>; frame: number; description: PixelDescription } | { failure: DicomflowError };
+
+/** One file: header, then one pending decode per frame, in order. */
+async function* fileFrames(item: SourceItem, o: SampleOptions): AsyncGenerator<Pending> {
+  const counted = (async function* () {
+    for await (const chunk of item.open({ chunkBytes: o.parse.chunkBytes })) {
+      o.stats.bytesRead += chunk.length;
+      yield chunk;
+    }
+  })();
+  const reader = readDicom(counted, {
+    file: item.id,
+    ...(item.size !== undefined ? { totalBytes: item.size } : {}),
+    maxFrameBytes: o.parse.maxFrameBytes,
+    maxElementBytes: o.parse.maxElementBytes,
+  });
+  try {
+    const description = await reader.header();
+    for await (const frame of reader.frames()) {
+      // Backpressure to the reader: no further frame is read while the pool's queue is full.
+      await o.pool.ready();
+      const decoded = o.pool.submit({
+        bytes: frame.bytes,
+        description,
+        spec: o.spec,
+        frameIndex: frame.index,
+        file: item.id,
+        subResolution: o.subResolution,
+      });
+      yield { decoded, frame: frame.index, description };
+    }
+  } catch (err) {
+    yield { failure: toDicomflowError(err, { file: item.id }) };
+  } finally {
+    await reader.close();
+  }
+}
+
+/**
+ * Samples of all items, in order. Up to `fileConcurrency` files are open at
+ * once, each with at most `prefetchFrames` frames decoded ahead, so memory
+ * stays bounded whatever the files' sizes.
+ */
+export async function* samples(items: readonly SourceItem[], o: SampleOptions): AsyncGenerator<LabeledSample> {
+  const open = new Map<number, Prefetcher<Pending>>();
+  let next = 0;
+  const openUpTo = (i: number) => {
+    while (next < items.length && next <= i) {
+      open.set(next, new Prefetcher(fileFrames(items[next]!, o), Math.max(1, o.prefetchFrames)));
+      next++;
+    }
+  };
+  let delivered = 0;
+  try {
+    for (let i = 0; i < items.length; i++) {
+      openUpTo(i + o.fileConcurrency - 1);
+      const item = items[i]!;
+      const frames = open.get(i)!;
+      o.stats.files++;
+      for await (const p of frames) {
+        if ('failure' in p) {
+          o.stats.errors++;
+          o.onError(errorRecord(p.failure, item.id));
+          continue;
+        }
+        const r = await p.decoded;
+        if (!r.ok) {
+          o.stats.errors++;
+          o.onError(errorRecord(r.error, item.id));
+          continue;
+        }
+        o.stats.frames++;
+        o.stats.decodedPixels += r.decodedWidth * r.decodedHeight;
+        o.stats.decodeMs += r.decodeMs;
+        o.stats.preprocessMs += r.preprocessMs;
+        const ids = p.description.ids;
+        yield {
+          data: r.data,
+          shape: r.shape,
+          label: item.label,
+          split: item.split,
+          id: { file: item.id, frame: p.frame, ...ids },
+          decodeMs: r.decodeMs,
+          preprocessMs: r.preprocessMs,
+        };
+        if (o.limit > 0 && ++delivered >= o.limit) return;
+      }
+      open.delete(i);
+    }
+  } finally {
+    await Promise.all([...open.values()].map((p) => p.return()));
+  }
+}
