@@ -1,0 +1,98 @@
+/**
+ * `dicomflow decode <file> --out <dir> [--frame N] [--stored | --modality]`:
+ * one .npy per frame, named `<file name>.f<index>.npy`.
+ */
+import { createReadStream, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { codecFor } from '../codecs/index.js';
+import { loadConfig } from '../config/load.js';
+import type { PixelDescription } from '../dicom/description.js';
+import { readDicom } from '../dicom/reader.js';
+import { UnsupportedTransferSyntaxError, UsageError } from '../errors.js';
+import { toRgb } from '../preprocess/color.js';
+import { grayToFloat, rescaleFor } from '../preprocess/modality.js';
+import type { DecodedFrame } from '../preprocess/types.js';
+import { configOverrides, parseCommandLine } from './args.js';
+import { npyBytes, type NpyArray } from './npy.js';
+
+export const DECODE_HELP = `Usage: dicomflow decode <file> --out <dir> [--frame N] [--stored | --modality]
+
+Decodes a file's frames and writes one NumPy .npy per frame, named
+<file name>.f<index>.npy, shape [rows, columns] or [rows, columns, 3].
+
+  --stored     stored values in their own dtype (uint8/int8/uint16/int16/uint32/int32); the default
+  --modality   float32 after the modality LUT (RescaleSlope/Intercept, e.g. CT in HU)
+  --frame N    only frame N (zero-based)
+
+Colour is converted to RGB (YBR_FULL, YBR_FULL_422, planar). Exit status: 0 written,
+1 the file could not be decoded, 2 usage error.`;
+
+/** The frame as an array to save, and its shape. */
+export function frameArray(f: DecodedFrame, d: PixelDescription, index: number, modality: boolean): { data: NpyArray; shape: number[] } {
+  if (f.samplesPerPixel === 3) {
+    const rgb = toRgb(f, d.bitsStored, index);
+    const shape = [rgb.height, rgb.width, 3];
+    if (modality) return { data: rgb.data, shape };
+    // Stored dtype: RGB values are integers already for RGB input, rounded for converted YBR.
+    const Ctor = f.pixels.constructor as new (n: number) => NpyArray;
+    const out = new Ctor(rgb.data.length);
+    for (let i = 0; i < out.length; i++) out[i] = Math.round(rgb.data[i]!);
+    return { data: out, shape };
+  }
+  if (modality) return { data: grayToFloat(f, rescaleFor(d, index), index).data, shape: [f.height, f.width] };
+  return { data: f.pixels, shape: [f.height, f.width] };
+}
+
+export async function decodeCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandLine(argv, {
+    out: { type: 'string', short: 'o' },
+    frame: { type: 'string' },
+    stored: { type: 'boolean' },
+    modality: { type: 'boolean' },
+  });
+  if (values.help) {
+    process.stdout.write(`${DECODE_HELP}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError('decode needs exactly one file (see dicomflow decode --help)', { stage: 'cli' });
+  if (typeof values.out !== 'string') throw new UsageError('decode needs --out <dir>', { stage: 'cli' });
+  if (values.stored && values.modality) throw new UsageError('--stored and --modality exclude each other', { stage: 'cli' });
+  let only: number | null = null;
+  if (typeof values.frame === 'string') {
+    only = Number(values.frame);
+    if (!Number.isInteger(only) || only < 0) throw new UsageError(`--frame must be a frame index >= 0 (got ${values.frame})`, { stage: 'cli' });
+  }
+  const { config } = loadConfig(typeof values.config === 'string' ? values.config : null, configOverrides(values));
+  const file = positionals[0]!;
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch (err) {
+    process.stderr.write(`dicomflow: cannot read ${file}: ${(err as NodeJS.ErrnoException).code}\n`);
+    return 1;
+  }
+  const reader = readDicom(createReadStream(file, { highWaterMark: config.parse.chunkBytes }), {
+    file,
+    totalBytes: size,
+    maxFrameBytes: config.parse.maxFrameBytes,
+    maxElementBytes: config.parse.maxElementBytes,
+  });
+  const d = await reader.header();
+  if (only !== null && only >= d.frames) throw new UsageError(`--frame ${only} is past the last frame (${d.frames - 1})`, { stage: 'cli' });
+  const codec = codecFor(d.transferSyntax);
+  if (!codec) throw new UnsupportedTransferSyntaxError(`no codec for ${d.transferSyntaxName} (${d.transferSyntax})`, { stage: 'decode', file });
+  mkdirSync(values.out, { recursive: true });
+  let written = 0;
+  for await (const frame of reader.frames()) {
+    if (only !== null && frame.index !== only) continue;
+    const decoded = await codec.decode(frame.bytes, d);
+    const { data, shape } = frameArray(decoded, d, frame.index, Boolean(values.modality));
+    const path = join(values.out, `${basename(file)}.f${frame.index}.npy`);
+    writeFileSync(path, npyBytes(data, shape));
+    process.stdout.write(`${path}\n`);
+    written++;
+    if (only !== null) break;
+  }
+  await reader.close();
+  return written > 0 ? 0 : 1;
+}
