@@ -3,11 +3,16 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
 
 /** Flags that set a config option, with the option's dotted path. */
-export const CONFIG_FLAGS: Record<string, { path: string; kind: 'int' | 'path' }> = {
+export const CONFIG_FLAGS: Record<string, { path: string; kind: 'int' | 'path' | 'string' }> = {
   'chunk-bytes': { path: 'parse.chunkBytes', kind: 'int' },
   'max-frame-bytes': { path: 'parse.maxFrameBytes', kind: 'int' },
   'max-element-bytes': { path: 'parse.maxElementBytes', kind: 'int' },
   manifest: { path: 'sources.manifest', kind: 'path' },
+  workers: { path: 'decode.workers', kind: 'int' },
+  target: { path: 'preprocess.target', kind: 'string' },
+  voi: { path: 'preprocess.voi', kind: 'string' },
+  limit: { path: 'pipeline.limit', kind: 'int' },
+  'batch-size': { path: 'pipeline.batchSize', kind: 'int' },
 };
 
 export function parseCommandLine(argv: string[], options: NonNullable<ParseArgsConfig['options']>) {

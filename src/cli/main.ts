@@ -4,6 +4,8 @@
  * 2 usage or configuration error.
  */
 import { ConfigError, DicomflowError, UsageError } from '../errors.js';
+import { DECODE_HELP, decodeCommand } from './decode.js';
+import { INGEST_HELP, ingestCommand } from './ingest.js';
 import { INSPECT_HELP, inspectCommand } from './inspect.js';
 import { START_HELP, startCommand } from './start.js';
 
@@ -11,6 +13,8 @@ const HELP = `Usage: dicomflow <command> [options]
 
 Commands:
   inspect <paths...>   read files and print their pixel description (--json for JSON lines)
+  decode <file>        decode a file's frames to .npy (--out DIR)
+  ingest               run sources -> decode -> batches and report throughput
   start                run the main job on pipeline.config.json (npm start)
   help [command]       show help
 
@@ -18,6 +22,8 @@ Run 'dicomflow <command> --help' for a command's options.`;
 
 const commands: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   inspect: { run: inspectCommand, help: INSPECT_HELP },
+  decode: { run: decodeCommand, help: DECODE_HELP },
+  ingest: { run: ingestCommand, help: INGEST_HELP },
   start: { run: startCommand, help: START_HELP },
 };
 

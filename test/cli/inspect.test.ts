@@ -1,13 +1,12 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { runCli } from '../helpers/cli.js';
 import { FIXTURES, fixtureNames, fixtureBytes } from '../helpers/fixtures.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+const run = (...args: string[]) => runCli(args);
 const names = fixtureNames();
 const paths = names.map((n) => `${FIXTURES}${n}.dcm`);
 

@@ -1,0 +1,77 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { runCli } from '../helpers/cli.js';
+import { dirWithCorruptFile } from '../helpers/corpus-dir.js';
+
+function configFile(dir: string, paths: string[]): string {
+  const f = join(dir, 'pipeline.config.json');
+  writeFileSync(f, JSON.stringify({ sources: { paths, manifest: null }, preprocess: { target: '32x32', voi: 'minmax' }, pipeline: { batchSize: 2 } }));
+  return f;
+}
+
+t.test('ingest over a folder with a corrupt codestream: exit 1, a summary line, one error record', async (t) => {
+  const { dir, corrupt } = dirWithCorruptFile();
+  const cfg = configFile(dir, [join(dir, '*.dcm')]);
+  const r = runCli(['ingest', '--config', cfg, '--workers', '2'], { cwd: dir });
+  t.equal(r.status, 1, r.stderr);
+  t.match(r.stdout, /^ingest: 7 frames from 3 file\(s\) in [\d.]+ s with 2 worker\(s\): [\d.]+ frames\/s, [\d.]+ MB\/s read, [\d.]+ Mpx\/s decoded, 1 error\(s\) \(see errors\.jsonl\)$/m);
+  const records = readFileSync(join(dir, 'errors.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  t.equal(records.length, 1);
+  t.match(records[0], { file: corrupt, frame: 0, code: 'DF_ERR_DECODE' });
+  t.match(r.stderr, /b\.dcm frame 0: DF_ERR_DECODE/);
+});
+
+t.test('ingest --json gives the final object; a clean run exits 0 and writes no error file', async (t) => {
+  const { dir } = dirWithCorruptFile();
+  const cfg = configFile(dir, [join(dir, 'a.dcm'), join(dir, 'c.dcm')]);
+  const r = runCli(['ingest', '--config', cfg, '--json', '--limit', '5', '--target', '16x16'], { cwd: dir });
+  t.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  t.match(out, { frames: 5, errors: 0, errorsFile: null });
+  for (const k of ['frames', 'framesPerSecond', 'bytesRead', 'errors']) t.ok(k in out, k);
+  t.notOk(existsSync(join(dir, 'errors.jsonl')));
+});
+
+t.test('ingest usage and config errors exit 2', async (t) => {
+  let r = runCli(['ingest', '--target', '256by256']);
+  t.equal(r.status, 2);
+  t.match(r.stderr, /preprocess\.target must be a size "HxW" such as "256x256", or null \(got "256by256"\)/);
+  r = runCli(['ingest', '--voi', 'window:40']);
+  t.equal(r.status, 2);
+  t.match(r.stderr, /preprocess\.voi needs 2 comma-separated numbers/);
+  r = runCli(['ingest', '--voi', 'lungs']);
+  t.equal(r.status, 2);
+  t.match(r.stderr, /preset \(lung, /);
+});
+
+t.test('decode writes one .npy per frame that NumPy reads back as the stored values', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'dicomflow-npy-'));
+  const fixture = new URL('../fixtures/ct_s16_mf3_j2k_lossless.dcm', import.meta.url).pathname;
+  let r = runCli(['decode', fixture, '--out', out]);
+  t.equal(r.status, 0, r.stderr);
+  t.same(r.stdout.trim().split('\n').map((p) => p.split('/').pop()), [0, 1, 2].map((i) => `ct_s16_mf3_j2k_lossless.dcm.f${i}.npy`));
+  const ref = new Int16Array(readFileSync(new URL('../fixtures/ct_s16_mf3_j2k_lossless.raw', import.meta.url)).buffer.slice(0));
+  const py = (file: string, expr: string) => runCliPython(`import numpy as np; a = np.load(${JSON.stringify(file)}); print(${expr})`);
+  const f1 = join(out, 'ct_s16_mf3_j2k_lossless.dcm.f1.npy');
+  t.equal(py(f1, 'a.dtype, a.shape'), 'int16 (64, 80)');
+  const frame1 = Array.from(ref.subarray(64 * 80, 2 * 64 * 80));
+  t.equal(py(f1, 'int(a.astype(np.int64).sum()), int(a[0,0]), int(a[63,79])'), `${frame1.reduce((s, v) => s + v, 0)} ${frame1[0]} ${frame1[64 * 80 - 1]}`);
+  r = runCli(['decode', new URL('../fixtures/ct_u12_implicit_le.dcm', import.meta.url).pathname, '--out', out, '--modality']);
+  t.equal(r.status, 0, r.stderr);
+  t.equal(py(join(out, 'ct_u12_implicit_le.dcm.f0.npy'), 'a.dtype, a.shape, float(a.min()) < -900'), 'float32 (128, 112) True', 'HU after the intercept of -1024');
+  r = runCli(['decode', new URL('../fixtures/rgb_u8_jpeg_baseline_ybr422.dcm', import.meta.url).pathname, '--out', out, '--frame', '0']);
+  t.equal(py(join(out, 'rgb_u8_jpeg_baseline_ybr422.dcm.f0.npy'), 'a.dtype, a.shape'), 'uint8 (96, 128, 3)');
+  r = runCli(['decode', fixture, '--out', out, '--frame', '9']);
+  t.equal(r.status, 2);
+  t.match(r.stderr, /--frame 9 is past the last frame \(2\)/);
+});
+
+/** Debian's python3 with python3-numpy (installed by .ci/run): an independent .npy reader. */
+function runCliPython(code: string): string {
+  const r = spawnSync('/usr/bin/python3', ['-c', code], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`/usr/bin/python3 failed (apt-get install python3-numpy): ${r.stderr}`);
+  return r.stdout.trim();
+}

@@ -1,0 +1,80 @@
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { DecodePool } from '../../src/decode/pool.js';
+import { decodeFrame } from '../../src/decode/decode-frame.js';
+import { readDicom } from '../../src/dicom/reader.js';
+import type { DecodeTask } from '../../src/decode/task.js';
+import type { PreprocessSpec } from '../../src/preprocess/types.js';
+import { fixtureBytes } from '../helpers/fixtures.js';
+
+const STAND_IN = fileURLToPath(new URL('./stand-in-worker.mjs', import.meta.url));
+const spec: PreprocessSpec = { target: { height: 32, width: 32 }, resize: 'stretch', padValue: 0, channels: 1, modalityLut: true, voi: { mode: 'minmax' }, invertMonochrome1: true, output: 'float32' };
+
+async function tasks(name: string): Promise<DecodeTask[]> {
+  const r = readDicom([fixtureBytes(name)]);
+  const description = await r.header();
+  const out: DecodeTask[] = [];
+  for await (const f of r.frames()) out.push({ bytes: f.bytes, description, spec, frameIndex: f.index, file: name, subResolution: true });
+  return out;
+}
+
+t.test('a worker decodes exactly what the main thread decodes; the frame buffer is transferred, not copied', async (t) => {
+  const pool = new DecodePool({ workers: 2 });
+  t.teardown(() => pool.close());
+  for (const name of ['ct_s16_mf3_j2k_lossless', 'us_u8_mf4_jls_lossless_emptybot', 'rgb_u8_jpeg_baseline_ybr422']) {
+    const viaPool = await tasks(name);
+    const onMain = await tasks(name);
+    for (const [i, task] of viaPool.entries()) {
+      const size = task.bytes.byteLength;
+      const pending = pool.submit(task);
+      await pool.ready();
+      const got = await pending;
+      t.equal(task.bytes.byteLength, 0, `${name} frame ${i}: ${size} bytes moved to the worker (buffer detached here)`);
+      const want = await decodeFrame(onMain[i]!);
+      t.ok(got.ok && want.ok);
+      if (got.ok && want.ok) t.same(Array.from(got.data), Array.from(want.data), `${name} frame ${i}: same sample`);
+    }
+  }
+});
+
+t.test('a worker that dies is replaced; its frame becomes DF_ERR_DECODE_WORKER, the rest continue', async (t) => {
+  const pool = new DecodePool({ workers: 1, workerFile: STAND_IN });
+  t.teardown(() => pool.close());
+  const mk = (i: number) => ({ bytes: new Uint8Array(4), description: {} as never, spec, frameIndex: i, file: 'crash', subResolution: false });
+  const results = await Promise.all([0, 1, 2, 3].map((i) => pool.submit(mk(i))));
+  t.same(results.map((r) => r.ok), [true, false, true, true]);
+  const failed = results[1]!;
+  if (!failed.ok) {
+    t.equal(failed.error.code, 'DF_ERR_DECODE_WORKER');
+    t.match(failed.error.where, { file: 'crash', frame: 1, stage: 'decode' });
+  }
+  const after = await pool.submit(mk(5));
+  t.ok(after.ok, 'a replacement worker takes new frames');
+});
+
+t.test('the queue is bounded: ready() waits while it is full', async (t) => {
+  const pool = new DecodePool({ workers: 1, queue: 2, workerFile: STAND_IN });
+  t.teardown(() => pool.close());
+  const slow = (i: number) => ({ bytes: new Uint8Array(4), description: {} as never, spec, frameIndex: i, file: 'slow', subResolution: false, delayMs: 150 });
+  const running = [0, 1, 2, 3].map((i) => pool.submit(slow(i)));
+  await new Promise((r) => setTimeout(r, 30));
+  let readyAt = 0;
+  const t0 = Date.now();
+  await pool.ready().then(() => (readyAt = Date.now() - t0));
+  t.ok(readyAt >= 100, `ready() waited ${readyAt} ms for room`);
+  await Promise.all(running);
+});
+
+t.test('a codec error comes back typed, with file and frame', async (t) => {
+  const pool = new DecodePool({ workers: 1 });
+  t.teardown(() => pool.close());
+  const [task] = await tasks('ct_u12_j2k_lossless');
+  task!.bytes.fill(0x41, 40); // keep SOC/SIZ, destroy the rest
+  const r = await pool.submit(task!);
+  t.notOk(r.ok);
+  if (!r.ok) {
+    t.equal(r.error.code, 'DF_ERR_DECODE');
+    t.equal(r.error.constructor.name, 'DecodeError', 'rebuilt as the typed class');
+    t.match(r.error.where, { file: 'ct_u12_j2k_lossless', frame: 0 });
+  }
+});
