@@ -1,12 +1,13 @@
 /**
  * The decode pool: piscina worker threads, one codec instance per worker.
  *
- * Backpressure: `submit()` waits while piscina's queue is full (its
- * `needsDrain` / `drain`), so a fast parser cannot queue more frames than
- * the workers can take. A worker that dies (WASM abort, out of memory) is
+ * Backpressure: at most `workers + queue` frames are in the pool at once;
+ * `submit()` and `ready()` wait for room, so a fast parser cannot queue more
+ * frames than the workers can take. The bound is counted here rather than
+ * read from piscina's `needsDrain`, because several callers awaiting
+ * `drain` at once would all pass it and overflow piscina's queue. A worker that dies (WASM abort, out of memory) is
  * replaced by piscina; its frame becomes a DF_ERR_DECODE_WORKER record.
  */
-import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -32,21 +33,26 @@ export const DEFAULT_WORKER = fileURLToPath(new URL('../../dist/decode/worker.js
 export class DecodePool {
   readonly workers: number;
   private readonly piscina: Piscina;
+  private readonly limit: number;
+  private inFlight = 0;
+  private readonly waiters: (() => void)[] = [];
 
   constructor(options: PoolOptions = {}) {
     this.workers = options.workers && options.workers > 0 ? options.workers : availableParallelism();
+    const queue = options.queue ?? this.workers * 2;
+    this.limit = this.workers + queue;
     this.piscina = new Piscina({
       filename: options.workerFile ?? DEFAULT_WORKER,
       minThreads: this.workers,
       maxThreads: this.workers,
-      maxQueue: options.queue ?? this.workers * 2,
+      maxQueue: queue + this.workers, // never reached: the bound above is smaller
       idleTimeout: 30_000,
     });
   }
 
-  /** Resolves when a task can be queued without exceeding the queue bound. */
+  /** Resolves when a frame can be submitted without exceeding the bound. */
   async ready(): Promise<void> {
-    while (this.piscina.needsDrain) await once(this.piscina, 'drain');
+    while (this.inFlight >= this.limit) await new Promise<void>((r) => this.waiters.push(r));
   }
 
   /**
@@ -55,6 +61,7 @@ export class DecodePool {
    */
   async submit(task: DecodeTask): Promise<Decoded> {
     await this.ready();
+    this.inFlight++; // no await between the check in ready() and here: the slot is ours
     let out: DecodeOutcome;
     try {
       out = (await this.piscina.run(task, { transferList: [task.bytes.buffer as ArrayBuffer] })) as DecodeOutcome;
@@ -63,14 +70,17 @@ export class DecodePool {
         ok: false,
         error: new DecodeWorkerError(`the decode worker died: ${(err as Error).message}`, { stage: 'decode', file: task.file, frame: task.frameIndex }, { cause: err }),
       };
+    } finally {
+      this.inFlight--;
+      this.waiters.shift()?.();
     }
     if (out.ok) return out;
     return { ok: false, error: errorFromJSON(out.error) };
   }
 
-  /** Frames queued and not yet started. */
-  get queued(): number {
-    return this.piscina.queueSize;
+  /** Frames submitted and not finished (running or queued). */
+  get pending(): number {
+    return this.inFlight;
   }
 
   async close(): Promise<void> {
