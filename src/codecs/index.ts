@@ -3,15 +3,16 @@
  * README's "Transfer syntaxes" table lists the same.
  */
 import { TransferSyntax as TS } from '../dicom/transfer-syntax.js';
-import { charls } from './charls.js';
+import { CHARLS, charls } from './charls.js';
 import { jpeg12 } from './jpeg12.js';
 import { jpegLossless } from './jpeg-lossless.js';
-import { libjpegTurbo } from './libjpeg-turbo.js';
+import { LIBJPEG_TURBO, libjpegTurbo } from './libjpeg-turbo.js';
 import { native } from './native.js';
-import { openjpeg } from './openjpeg.js';
-import { openjph } from './openjph.js';
+import { OPENJPEG, openjpeg } from './openjpeg.js';
+import { OPENJPH, openjph } from './openjph.js';
 import { rle } from './rle.js';
 import type { Codec } from './types.js';
+import { assertCodecBinaries } from './wasm.js';
 
 export type { Codec, DecodeOptions } from './types.js';
 
@@ -43,4 +44,9 @@ export function codecFor(transferSyntax: string): Codec | undefined {
 /** Transfer syntaxes with a codec. */
 export function decodableSyntaxes(): string[] {
   return [...registry.keys()];
+}
+
+/** Throws CodecMissingError naming any WebAssembly codec binary missing from wasm/. */
+export function assertCodecsInstalled(): void {
+  assertCodecBinaries([OPENJPEG, OPENJPH, CHARLS, LIBJPEG_TURBO]);
 }

@@ -34,6 +34,20 @@ function sink(line: string): void {
   if (process.env.DICOMFLOW_DEBUG === '1') process.stderr.write(`[codec] ${line}\n`);
 }
 
+/**
+ * Throws one CodecMissingError naming every binary that is not in the wasm
+ * folder. Run before a pipeline starts, so an incomplete install fails once,
+ * up front, instead of as an error on every frame.
+ */
+export function assertCodecBinaries(specs: readonly CodecModuleSpec[]): void {
+  const missing = specs.map((s) => join(wasmDir(), s.wasmFile)).filter((p) => !existsSync(p));
+  if (missing.length > 0) {
+    throw new CodecMissingError(`codec binaries missing: ${missing.join(', ')}; run npm install (wasm/stage.mjs copies them from the @cornerstonejs codec packages)`, {
+      stage: 'decode',
+    });
+  }
+}
+
 const require = createRequire(import.meta.url);
 const loaded = new Map<string, Promise<unknown>>();
 

@@ -12,6 +12,7 @@
  */
 import type { PipelineConfig } from '../config/schema.js';
 import { preprocessSpec } from '../config/preprocess.js';
+import { assertCodecsInstalled } from '../codecs/index.js';
 import { DecodePool } from '../decode/pool.js';
 import { batches, type Batch } from '../batch/batcher.js';
 import { labelMap, type LabelMap } from '../batch/labels.js';
@@ -48,6 +49,7 @@ export interface Pipeline extends AsyncIterable<Batch> {
 
 export function createPipeline(config: PipelineConfig, options: PipelineOptions = {}): Pipeline {
   const spec = preprocessSpec(config.preprocess); // config errors surface here, before any work
+  assertCodecsInstalled(); // so does an incomplete install
   const pool = new DecodePool({ workers: config.decode.workers });
   const stats: SampleStats = { files: 0, frames: 0, bytesRead: 0, decodedPixels: 0, decodeMs: 0, preprocessMs: 0, errors: 0 };
   const errors: ErrorRecord[] = [];

@@ -75,3 +75,20 @@ function runCliPython(code: string): string {
   if (r.status !== 0) throw new Error(`/usr/bin/python3 failed (apt-get install python3-numpy): ${r.stderr}`);
   return r.stdout.trim();
 }
+
+t.test('codec log lines (OpenJPEG [INFO]) never reach stdout; a missing codec binary is one clear error', async (t) => {
+  const { dir } = dirWithCorruptFile();
+  const cfg = configFile(dir, [new URL('../fixtures/', import.meta.url).pathname + '*j2k*.dcm']);
+  let r = runCli(['ingest', '--config', cfg, '--workers', '1'], { cwd: dir });
+  t.equal(r.status, 0, r.stderr);
+  t.equal(r.stdout.split('\n').filter(Boolean).length, 1, 'stdout holds the summary line only');
+  t.notMatch(r.stdout + r.stderr, /\[INFO\]/);
+  r = runCli(['ingest', '--config', cfg, '--workers', '1'], { cwd: dir, env: { ...process.env, DICOMFLOW_DEBUG: '1' } });
+  t.match(r.stderr, /\[codec\] \[INFO\]/, 'they exist, and DICOMFLOW_DEBUG=1 shows them on stderr');
+  t.notMatch(r.stdout, /\[INFO\]/);
+  const empty = mkdtempSync(join(tmpdir(), 'dicomflow-nowasm-'));
+  r = runCli(['ingest', '--config', cfg], { cwd: dir, env: { ...process.env, DICOMFLOW_WASM_DIR: empty } });
+  t.equal(r.status, 1);
+  t.match(r.stderr, /DF_ERR_CODEC_MISSING: codec binaries missing: .*openjpegwasm\.wasm.*charlswasm\.wasm.*run npm install/);
+  t.equal(r.stdout, '');
+});
