@@ -128,6 +128,14 @@ export class DecodeError extends DicomflowError {
 export class DecodeWorkerError extends DicomflowError {
   override readonly code = 'DF_ERR_DECODE_WORKER';
 }
+/** An option passed to a phantom, encoder or writer of synthetic data is out of range or inconsistent. */
+export class SynthOptionError extends DicomflowError {
+  override readonly code = 'DF_ERR_SYNTH_OPTION';
+}
+/** A codec failed to encode a frame (the codec's message is the `cause`). */
+export class EncodeError extends DicomflowError {
+  override readonly code = 'DF_ERR_ENCODE';
+}
 /** Samples of one batch have different shapes (no preprocess.target set). */
 export class BatchShapeError extends DicomflowError {
   override readonly code = 'DF_ERR_BATCH_SHAPE';
@@ -158,6 +166,8 @@ const byCode = new Map<string, new (message: string, where?: Where, options?: { 
   ['DF_ERR_DECODE_WORKER', DecodeWorkerError],
   ['DF_ERR_CODEC_MISSING', CodecMissingError],
   ['DF_ERR_BATCH_SHAPE', BatchShapeError],
+  ['DF_ERR_SYNTH_OPTION', SynthOptionError],
+  ['DF_ERR_ENCODE', EncodeError],
 ]);
 
 /**
