@@ -1,5 +1,5 @@
 /** What every source gives the pipeline: an id, an optional label, and a way to open the bytes. */
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { SourceError } from '../errors.js';
 
 export interface SourceItem {
@@ -18,13 +18,32 @@ export interface SourceItem {
 export function fileItem(path: string, size: number | undefined, extra: { label?: string; split?: string } = {}): SourceItem {
   const item: SourceItem = {
     id: path,
+    // Plain positional reads rather than a ReadStream: the stream machinery (and the
+    // AbortError it builds when a reader stops early) cost the main thread ~1 ms per
+    // file, which on 2 cores comes straight out of the decode workers' time.
     async *open(options = {}) {
-      try {
-        yield* createReadStream(path, { highWaterMark: options.chunkBytes ?? 1024 * 1024 });
-      } catch (err) {
+      const fail = (err: unknown) => {
         // A file can vanish or become unreadable between listing and reading.
         const e = err as NodeJS.ErrnoException;
-        throw new SourceError(`cannot read ${path}: ${e.code ?? e.message}`, { stage: 'source', file: path }, { cause: err });
+        return new SourceError(`cannot read ${path}: ${e.code ?? e.message}`, { stage: 'source', file: path }, { cause: err });
+      };
+      const fh = await open(path, 'r').catch((err: unknown) => {
+        throw fail(err);
+      });
+      try {
+        // A read buffer larger than the file is allocated (and collected) for nothing.
+        const chunk = Math.max(1, Math.min(options.chunkBytes ?? 1024 * 1024, size ?? Infinity));
+        for (let position = 0; ; ) {
+          const buffer = new Uint8Array(chunk);
+          const { bytesRead } = await fh.read(buffer, 0, chunk, position).catch((err: unknown) => {
+            throw fail(err);
+          });
+          if (bytesRead === 0) return;
+          position += bytesRead;
+          yield bytesRead === chunk ? buffer : buffer.subarray(0, bytesRead);
+        }
+      } finally {
+        await fh.close();
       }
     },
   };
