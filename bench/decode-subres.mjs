@@ -23,7 +23,7 @@ const { values } = parseArgs({
 });
 const size = Number(values.target);
 await makeCorpus({ out: values.corpus, kinds: ['radiograph'], codecs: ['j2k', 'htj2k'], modes: ['lossless'], count: Number(values.count) });
-const entries = readCorpus(values.corpus).files.filter((e) => e.index <= Number(values.count) && e.kind === 'radiograph' && e.mode === 'lossless');
+const entries = readCorpus(values.corpus).files.filter((e) => e.index <= Number(values.count) && e.kind === 'radiograph' && e.mode === 'lossless' && (e.codec === 'j2k' || e.codec === 'htj2k'));
 const spec = { target: { height: size, width: size }, resize: 'stretch', padValue: 0, channels: 1, modalityLut: true, voi: { mode: 'none' }, invertMonochrome1: false, output: 'float32' };
 
 const byCodec = new Map();

@@ -8,7 +8,9 @@ import { UsageError } from '../errors.js';
 import { createPipeline, type ErrorRecord } from '../pipeline/index.js';
 import { configOverrides, parseCommandLine } from './args.js';
 import { Progress, formatBytes } from './progress.js';
-import { DEFAULT_CONFIG } from './start.js';
+import { fileURLToPath } from 'node:url';
+
+const DEFAULT_CONFIG = fileURLToPath(new URL('../../pipeline.config.json', import.meta.url));
 
 export const INGEST_HELP = `Usage: dicomflow ingest [--config F] [--workers N] [--target HxW] [--limit N] [--json] [--errors F]
 

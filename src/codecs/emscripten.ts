@@ -5,10 +5,10 @@
  */
 import type { PixelDescription } from '../dicom/description.js';
 import type { DecodedFrame } from '../preprocess/types.js';
-import { codecError, isTrap, mismatch } from './errors.js';
+import { decodeFailure, mismatch } from './errors.js';
 import { toStored } from './stored.js';
 import type { Codec, FrameInfo } from './types.js';
-import { dropCodecModule, loadCodecModule, type CodecModuleSpec } from './wasm.js';
+import { loadCodecModule, type CodecModuleSpec } from './wasm.js';
 
 export interface SimpleDecoder {
   getEncodedBuffer(length: number): Uint8Array;
@@ -59,11 +59,7 @@ export function simpleCodec(name: string, spec: CodecModuleSpec, decoderClass: s
           photometricInterpretation: opts.photometric(d),
         };
       } catch (err) {
-        if (isTrap(err)) {
-          decoder = undefined;
-          dropCodecModule(spec);
-        }
-        throw codecError(name, err);
+        throw decodeFailure(name, spec, err, () => (decoder = undefined));
       }
     },
   };

@@ -1,6 +1,6 @@
 /** Turning what a codec throws into DecodeError. */
 import { DecodeError } from '../errors.js';
-import { codecLog } from './wasm.js';
+import { codecLog, dropCodecModule, type CodecModuleSpec } from './wasm.js';
 
 /** True for a WebAssembly trap, after which the module instance must not be reused. */
 export function isTrap(err: unknown): boolean {
@@ -22,4 +22,17 @@ export function codecError(codec: string, err: unknown): DecodeError {
 /** The codestream says one thing, the DICOM header another: decoding would misplace every pixel (or allocate without bound). */
 export function mismatch(codec: string, what: string, stream: number | string, header: number | string): DecodeError {
   return new DecodeError(`${codec} codestream ${what} is ${stream} but the DICOM header says ${header}`, { stage: 'decode' }, { details: { codec, what, stream, header } });
+}
+
+/**
+ * The DecodeError for a failed decode. After a WASM trap the module instance
+ * cannot be trusted again: `reset` forgets the decoder object and the module
+ * is dropped, so the next frame gets a fresh instance.
+ */
+export function decodeFailure(codec: string, spec: CodecModuleSpec, err: unknown, reset: () => void): DecodeError {
+  if (isTrap(err)) {
+    reset();
+    dropCodecModule(spec);
+  }
+  return codecError(codec, err);
 }

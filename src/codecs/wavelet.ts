@@ -6,11 +6,11 @@
  */
 import type { PixelDescription } from '../dicom/description.js';
 import type { DecodedFrame } from '../preprocess/types.js';
-import { codecError, isTrap, mismatch } from './errors.js';
+import { decodeFailure, mismatch } from './errors.js';
 import { readJ2kHeader, sizeAtLevel } from './j2k-header.js';
 import { toStored } from './stored.js';
 import type { Codec, DecodeOptions, FrameInfo } from './types.js';
-import { dropCodecModule, loadCodecModule, type CodecModuleSpec } from './wasm.js';
+import { loadCodecModule, type CodecModuleSpec } from './wasm.js';
 
 interface WaveletDecoder {
   getEncodedBuffer(length: number): Uint8Array;
@@ -87,12 +87,7 @@ export function waveletCodec(name: string, spec: CodecModuleSpec, decoderClass: 
           photometricInterpretation: decodedPhotometric(d.photometricInterpretation),
         };
       } catch (err) {
-        if (isTrap(err)) {
-          // A trapped WASM instance is not safe to reuse: start a fresh one next time.
-          decoder = undefined;
-          dropCodecModule(spec);
-        }
-        throw codecError(name, err);
+        throw decodeFailure(name, spec, err, () => (decoder = undefined));
       }
     },
   };

@@ -6,6 +6,7 @@
  * Table). Enough for the readers and tools this project meets; it does not
  * aim at full IOD conformance.
  */
+import { Tag } from '../dicom/tags.js';
 import { open } from 'node:fs/promises';
 import { syntaxInfo, TransferSyntax, type SyntaxInfo } from '../dicom/transfer-syntax.js';
 import { SynthOptionError } from '../errors.js';
@@ -58,18 +59,17 @@ export interface Part10Spec {
   lossy?: boolean;
 }
 
-// Tags, in the ascending order they are written.
+// The reader's tags, plus the ones only the writer needs (written in ascending order).
 const T = {
+  ...Tag,
   FileMetaInformationGroupLength: 0x00020000,
   FileMetaInformationVersion: 0x00020001,
   MediaStorageSOPClassUID: 0x00020002,
   MediaStorageSOPInstanceUID: 0x00020003,
-  TransferSyntaxUID: 0x00020010,
   ImplementationClassUID: 0x00020012,
   ImplementationVersionName: 0x00020013,
   ImageType: 0x00080008,
   SOPClassUID: 0x00080016,
-  SOPInstanceUID: 0x00080018,
   StudyDate: 0x00080020,
   StudyTime: 0x00080030,
   AccessionNumber: 0x00080050,
@@ -77,34 +77,16 @@ const T = {
   ConversionType: 0x00080064,
   ReferringPhysicianName: 0x00080090,
   PatientName: 0x00100010,
-  PatientID: 0x00100020,
   PatientBirthDate: 0x00100030,
   PatientSex: 0x00100040,
-  StudyInstanceUID: 0x0020000d,
-  SeriesInstanceUID: 0x0020000e,
   StudyID: 0x00200010,
   SeriesNumber: 0x00200011,
   InstanceNumber: 0x00200013,
   PatientOrientation: 0x00200020,
-  SamplesPerPixel: 0x00280002,
-  PhotometricInterpretation: 0x00280004,
-  PlanarConfiguration: 0x00280006,
-  NumberOfFrames: 0x00280008,
-  Rows: 0x00280010,
-  Columns: 0x00280011,
-  BitsAllocated: 0x00280100,
-  BitsStored: 0x00280101,
-  HighBit: 0x00280102,
-  PixelRepresentation: 0x00280103,
-  WindowCenter: 0x00281050,
-  WindowWidth: 0x00281051,
-  RescaleIntercept: 0x00281052,
-  RescaleSlope: 0x00281053,
   RescaleType: 0x00281054,
   LossyImageCompression: 0x00282110,
   LossyImageCompressionRatio: 0x00282112,
   LossyImageCompressionMethod: 0x00282114,
-  PixelData: 0x7fe00010,
 } as const;
 
 /** Lossy Image Compression Method (0028,2114) defined terms, by transfer syntax. */
