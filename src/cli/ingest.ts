@@ -65,13 +65,21 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   const s = pipeline.stats;
   const t0 = performance.now();
   let batches = 0;
+  let files = 0;
+  void pipeline.items().then((items) => (files = items.length));
+  // Redrawn on a timer, not per batch: a batch of large frames can take many seconds.
+  const draw = () => {
+    const secs = (performance.now() - t0) / 1000;
+    progress.update(
+      `ingest: file ${Math.min(s.files, files)}/${files}, ${s.frames} frames, ${(s.frames / Math.max(secs, 1e-3)).toFixed(1)} frames/s, ${formatBytes(s.bytesRead)} read, ${s.errors} error(s)`,
+      true,
+    );
+  };
+  const timer = progress.enabled ? setInterval(draw, 250) : null;
   try {
-    for await (const _batch of pipeline) {
-      batches++;
-      const secs = (performance.now() - t0) / 1000;
-      progress.update(`ingest: ${s.frames} frames, ${(s.frames / secs).toFixed(1)} frames/s, ${formatBytes(s.bytesRead)} read, ${s.errors} error(s)`);
-    }
+    for await (const _batch of pipeline) batches++;
   } finally {
+    if (timer) clearInterval(timer);
     progress.clear();
     await pipeline.close();
     await new Promise<void>((r) => (errorsOut ? errorsOut.end(r) : r()));

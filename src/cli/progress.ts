@@ -3,7 +3,7 @@
  * terminal, so logs and pipes stay clean and stdout carries only results.
  */
 export class Progress {
-  private readonly enabled: boolean;
+  readonly enabled: boolean;
   private last = 0;
   private drawn = false;
 
