@@ -136,6 +136,10 @@ export class SynthOptionError extends DicomflowError {
 export class EncodeError extends DicomflowError {
   override readonly code = 'DF_ERR_ENCODE';
 }
+/** A checkpoint folder is missing, incomplete or from an incompatible run. */
+export class CheckpointError extends DicomflowError {
+  override readonly code = 'DF_ERR_CHECKPOINT';
+}
 /** Samples of one batch have different shapes (no preprocess.target set). */
 export class BatchShapeError extends DicomflowError {
   override readonly code = 'DF_ERR_BATCH_SHAPE';
@@ -166,6 +170,7 @@ const byCode = new Map<string, new (message: string, where?: Where, options?: { 
   ['DF_ERR_DECODE_WORKER', DecodeWorkerError],
   ['DF_ERR_CODEC_MISSING', CodecMissingError],
   ['DF_ERR_BATCH_SHAPE', BatchShapeError],
+  ['DF_ERR_CHECKPOINT', CheckpointError],
   ['DF_ERR_SYNTH_OPTION', SynthOptionError],
   ['DF_ERR_ENCODE', EncodeError],
 ]);

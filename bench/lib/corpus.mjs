@@ -45,10 +45,7 @@ function kindSpec(s, kind, size) {
       part10: { bitsAllocated: 16, bitsStored: 16, pixelRepresentation: 1, rescaleIntercept: 0, rescaleSlope: 1, windowCenter: 40, windowWidth: 400, modality: 'CT' },
       make(seed) {
         const rng = s.createRandom(s.deriveSeed(seed, 'corpus-lesion'));
-        const k = size / 512;
-        const side = rng.next() < 0.5 ? -1 : 1;
-        const lesion =
-          rng.next() < 0.5 ? { x: (256 + side * 88 + rng.range(-25, 25)) * k, y: (242 + rng.range(-45, 45)) * k, radius: rng.range(5, 14) * k, contrastHU: rng.range(800, 900) } : null;
+        const lesion = s.randomLungLesion(rng, size, { probability: 0.5, radius: [5, 14], contrastHU: [800, 900] });
         return { pixels: s.ctSlice({ size, seed, lesion }), lesion };
       },
     };

@@ -8,6 +8,7 @@ import { DECODE_HELP, decodeCommand } from './decode.js';
 import { INGEST_HELP, ingestCommand } from './ingest.js';
 import { INSPECT_HELP, inspectCommand } from './inspect.js';
 import { START_HELP, startCommand } from './start.js';
+import { TRAIN_HELP, trainCommand } from './train.js';
 
 const HELP = `Usage: dicomflow <command> [options]
 
@@ -15,6 +16,7 @@ Commands:
   inspect <paths...>   read files and print their pixel description (--json for JSON lines)
   decode <file>        decode a file's frames to .npy (--out DIR)
   ingest               run sources -> decode -> batches and report throughput
+  train                train a model on the batches (the sample task by default)
   start                run the main job on pipeline.config.json (npm start)
   help [command]       show help
 
@@ -24,6 +26,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<number>; help:
   inspect: { run: inspectCommand, help: INSPECT_HELP },
   decode: { run: decodeCommand, help: DECODE_HELP },
   ingest: { run: ingestCommand, help: INGEST_HELP },
+  train: { run: trainCommand, help: TRAIN_HELP },
   start: { run: startCommand, help: START_HELP },
 };
 

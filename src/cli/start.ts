@@ -1,26 +1,22 @@
 /**
- * `dicomflow start` (what `npm start` runs): the main job on the sources of
- * pipeline.config.json, by default the built-in sample data. Until training
- * exists it runs the pipeline to batches (as `ingest`) and reports.
+ * `dicomflow start` (what `npm start` runs): the main job, `train` on the
+ * package's pipeline.config.json, whose source is the built-in sample task
+ * (generated on first run, then cached).
  */
-import { fileURLToPath } from 'node:url';
-import { ingestCommand } from './ingest.js';
+import { trainCommand } from './train.js';
 
-export const DEFAULT_CONFIG = fileURLToPath(new URL('../../pipeline.config.json', import.meta.url));
+export const START_HELP = `Usage: dicomflow start [train options]
 
-export const START_HELP = `Usage: dicomflow start [--config F] [--json] [ingest options]
-
-Runs the main job on the sources of pipeline.config.json (default: the
-package's own, whose sources are the built-in sample data): every file is
-read, every frame decoded in the worker pool and preprocessed, and batches
-are formed; then throughput and errors are reported. Training is not built
-yet. Takes the options of 'dicomflow ingest'.`;
+Runs the main job: generates the built-in sample task on first run (chest CT
+phantoms, half with a lung nodule, several synthetic patients, J2K and JPEG-LS,
+two image sizes; cached in ~/.cache/dicomflow or $DICOMFLOW_CACHE), streams,
+decodes and trains on it, and prints throughput, the data-wait fraction and
+the validation AUC. Takes the options of 'dicomflow train'.`;
 
 export async function startCommand(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${START_HELP}\n`);
     return 0;
   }
-  const hasConfig = argv.some((a) => a === '--config' || a.startsWith('--config='));
-  return ingestCommand(hasConfig ? argv : ['--config', DEFAULT_CONFIG, ...argv]);
+  return trainCommand(argv);
 }

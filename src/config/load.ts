@@ -128,5 +128,6 @@ export function loadConfig(file: string | null, overrides: Record<string, unknow
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   config.sources.paths = config.sources.paths.map((p) => (/[*?[\]{}]/.test(p) && !isAbsolute(p) ? resolve(base, p) : abs(p)));
   if (config.sources.manifest !== null) config.sources.manifest = abs(config.sources.manifest);
+  if (config.train.checkpointDir !== null) config.train.checkpointDir = abs(config.train.checkpointDir);
   return { config, file };
 }

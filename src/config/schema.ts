@@ -10,6 +10,8 @@ export interface PipelineConfig {
     paths: string[];
     /** CSV `path,label[,split]`; relative paths in it are relative to the manifest. */
     manifest: string | null;
+    /** Use the built-in sample dataset (generated once, then cached) as the manifest. */
+    sample: boolean;
   };
   parse: {
     /** Read size for local files. */
@@ -50,6 +52,24 @@ export interface PipelineConfig {
     /** Stop after this many frames; 0 = all. */
     limit: number;
   };
+  train: {
+    /** auto = tfjs-node if it loads, else wasm with dicomflow's training kernels, else cpu. */
+    backend: 'auto' | 'node' | 'wasm' | 'cpu';
+    model: 'small-cnn' | 'resnet';
+    epochs: number;
+    learningRate: number;
+    optimizer: 'adam' | 'sgd';
+    loss: 'binaryCrossentropy' | 'meanSquaredError';
+    /** Share of patients (or studies) held out for validation, when the manifest names no split. */
+    validationFraction: number;
+    /** What may never be on both sides of the split. */
+    splitBy: 'patient' | 'study';
+    /** Batches prepared ahead of the training step. */
+    prefetchBatches: number;
+    /** Weights, optimizer state and progress are written here after every epoch; null = no checkpoints. */
+    checkpointDir: string | null;
+    seed: number;
+  };
 }
 
 interface Option {
@@ -80,6 +100,7 @@ const oneOf = (values: readonly (string | number)[], def: string | number): Opti
 export const OPTIONS: Record<string, Option> = {
   'sources.paths': { rule: { type: 'array', items: 'string' }, expected: 'an array of paths or globs', default: [] },
   'sources.manifest': { rule: { type: 'string', nullable: true, empty: false }, expected: 'a path to a CSV file or null', default: null },
+  'sources.sample': { rule: { type: 'boolean' }, expected: 'true or false', default: false },
   'parse.chunkBytes': positiveInt(1024 * 1024, 256 * 1024 * 1024),
   'parse.maxFrameBytes': positiveInt(1024 * 1024 * 1024),
   'parse.maxElementBytes': positiveInt(256 * 1024 * 1024),
@@ -108,6 +129,17 @@ export const OPTIONS: Record<string, Option> = {
   'pipeline.seed': { rule: { type: 'number', integer: true }, expected: 'an integer', default: 1 },
   'pipeline.dropRemainder': bool(false),
   'pipeline.limit': count(0, 'frames; 0 = all'),
+  'train.backend': oneOf(['auto', 'node', 'wasm', 'cpu'], 'auto'),
+  'train.model': oneOf(['small-cnn', 'resnet'], 'small-cnn'),
+  'train.epochs': positiveInt(5, 10000),
+  'train.learningRate': { rule: { type: 'number', positive: true, max: 10 }, expected: 'a number in (0, 10]', default: 0.001 },
+  'train.optimizer': oneOf(['adam', 'sgd'], 'adam'),
+  'train.loss': oneOf(['binaryCrossentropy', 'meanSquaredError'], 'binaryCrossentropy'),
+  'train.validationFraction': { rule: { type: 'number', min: 0, max: 0.9 }, expected: 'a number from 0 to 0.9', default: 0.2 },
+  'train.splitBy': oneOf(['patient', 'study'], 'patient'),
+  'train.prefetchBatches': positiveInt(2, 64),
+  'train.checkpointDir': { rule: { type: 'string', nullable: true, empty: false }, expected: 'a folder path or null', default: null },
+  'train.seed': { rule: { type: 'number', integer: true }, expected: 'an integer', default: 1 },
 };
 
 /** The defaults as a nested object. */

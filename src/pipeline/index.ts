@@ -17,6 +17,7 @@ import { DecodePool } from '../decode/pool.js';
 import { batches, type Batch } from '../batch/batcher.js';
 import { labelMap, type LabelMap } from '../batch/labels.js';
 import { shuffled } from '../batch/shuffle.js';
+import { deriveSeed } from '../synth/random.js';
 import { toTfDataset, type TfModule } from '../batch/tf-dataset.js';
 import { resolveSources } from '../sources/index.js';
 import type { SourceItem } from '../sources/item.js';
@@ -30,6 +31,8 @@ export interface PipelineOptions {
   onError?(record: ErrorRecord): void;
   /** Use these items instead of the config's sources. */
   items?: SourceItem[];
+  /** Share a decode pool (train and validation pipelines); the pipeline then does not close it. */
+  pool?: DecodePool;
 }
 
 export interface Pipeline extends AsyncIterable<Batch> {
@@ -42,6 +45,8 @@ export interface Pipeline extends AsyncIterable<Batch> {
   labels(): Promise<LabelMap>;
   /** Samples, one at a time, before batching (a pass of its own). */
   samples(): AsyncIterable<LabeledSample>;
+  /** One pass whose shuffle order is seeded by (pipeline.seed, epoch): a different order every epoch, the same on every run. */
+  epoch(n: number): AsyncIterable<Batch>;
   toTfDataset(tf: TfModule): ReturnType<typeof toTfDataset>;
   readonly workers: number;
   close(): Promise<void>;
@@ -50,7 +55,7 @@ export interface Pipeline extends AsyncIterable<Batch> {
 export function createPipeline(config: PipelineConfig, options: PipelineOptions = {}): Pipeline {
   const spec = preprocessSpec(config.preprocess); // config errors surface here, before any work
   assertCodecsInstalled(); // so does an incomplete install
-  const pool = new DecodePool({ workers: config.decode.workers });
+  const pool = options.pool ?? new DecodePool({ workers: config.decode.workers });
   const stats: SampleStats = { files: 0, frames: 0, bytesRead: 0, decodedPixels: 0, decodeMs: 0, preprocessMs: 0, errors: 0 };
   const errors: ErrorRecord[] = [];
   const onError = (r: ErrorRecord) => {
@@ -70,7 +75,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions 
         }));
   const labels = async () => labelMap((await items()).map((i) => i.label));
   const p = config.pipeline;
-  const samplePass = async function* () {
+  const samplePass = async function* (seed: number) {
     const list = await items();
     const s = samples(list, {
       pool,
@@ -83,7 +88,10 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions 
       onError,
       stats,
     });
-    yield* p.shuffleBuffer > 0 ? shuffled(s, p.shuffleBuffer, p.seed) : s;
+    yield* p.shuffleBuffer > 0 ? shuffled(s, p.shuffleBuffer, seed) : s;
+  };
+  const batchPass = async function* (seed: number) {
+    yield* batches(samplePass(seed), { batchSize: p.batchSize, dropRemainder: p.dropRemainder, labels: await labels() });
   };
   const pipeline: Pipeline = {
     stats,
@@ -91,12 +99,13 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions 
     items,
     labels,
     workers: pool.workers,
-    samples: () => ({ [Symbol.asyncIterator]: () => samplePass() }),
-    async *[Symbol.asyncIterator]() {
-      yield* batches(samplePass(), { batchSize: p.batchSize, dropRemainder: p.dropRemainder, labels: await labels() });
-    },
+    samples: () => ({ [Symbol.asyncIterator]: () => samplePass(p.seed) }),
+    epoch: (n) => ({ [Symbol.asyncIterator]: () => batchPass(deriveSeed(p.seed, `epoch/${n}`)) }),
+    [Symbol.asyncIterator]: () => batchPass(p.seed),
     toTfDataset: (tf) => toTfDataset(pipeline, tf),
-    close: () => pool.close(),
+    close: async () => {
+      if (!options.pool) await pool.close();
+    },
   };
   return pipeline;
 }

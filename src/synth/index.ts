@@ -17,6 +17,8 @@ export { createRandom, deriveSeed, fastNormal, type Random } from './random.js';
 export { smoothField, smoothFieldRows, type FieldRows } from './field.js';
 export {
   ctSlice,
+  randomLungLesion,
+  type LungLesionOptions,
   ctToUnsigned,
   radiograph,
   CT_HU_MIN,

@@ -35,6 +35,33 @@ export interface CtSliceOptions {
   noiseHU?: number;
 }
 
+export interface LungLesionOptions {
+  /** Chance that there is a lesion at all (0..1). */
+  probability: number;
+  /** Radius range in 512-pixel units (scaled with the slice size). */
+  radius: [number, number];
+  contrastHU: [number, number];
+}
+
+/**
+ * A lesion placed inside one of ctSlice's lungs, or null (with 1 - probability).
+ * The draws always happen in the same order (side, presence, then position,
+ * radius, contrast), so a seed gives the same lesion in every caller.
+ *
+ * @example randomLungLesion(createRandom(7), 256, { probability: 1, radius: [16, 24], contrastHU: [850, 900] })
+ */
+export function randomLungLesion(rng: Random, size: number, o: LungLesionOptions): CtLesion | null {
+  const k = size / 512;
+  const side = rng.next() < 0.5 ? -1 : 1;
+  if (!(rng.next() < o.probability)) return null;
+  return {
+    x: (256 + side * 88 + rng.range(-25, 25)) * k,
+    y: (242 + rng.range(-45, 45)) * k,
+    radius: rng.range(o.radius[0], o.radius[1]) * k,
+    contrastHU: rng.range(o.contrastHU[0], o.contrastHU[1]),
+  };
+}
+
 const jitter = (rng: Random, value: number, fraction: number) => value * (1 + rng.range(-fraction, fraction));
 
 /**

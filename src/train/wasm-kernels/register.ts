@@ -1,0 +1,73 @@
+/**
+ * The list of training kernels and their idempotent registration.
+ */
+// For its side effect: wasm's own kernels must be registered before we look
+// for the ones it lacks and for the Conv2DBackpropInput we replace.
+import '@tensorflow/tfjs-backend-wasm';
+import { Conv2DBackpropInput, getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs';
+import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
+import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
+import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-conv2d-backprop-filter.js';
+import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-conv2d-backprop-input.js';
+
+/** Kernels tfjs-backend-wasm 4.22 does not have at all. */
+const missingKernels: readonly KernelConfig[] = [
+  conv2dBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
+];
+
+/** kernelFuncs of the Conv2DBackpropInput replacements registered so far. */
+const ourConv2dBackpropInput = new WeakSet<KernelFunc>();
+
+/**
+ * Registers, for the 'wasm' backend, the training kernels it lacks and the
+ * faster Conv2DBackpropInput, and returns the names of the kernels this call
+ * registered. Idempotent: a kernel already registered by an earlier call is
+ * left alone (as is one a later tfjs-backend-wasm might provide natively),
+ * so a second call returns `[]`.
+ *
+ * Works before or after the backend is initialised; `initWasmBackend()`
+ * calls it for you. Importing this module imports tfjs-backend-wasm, which
+ * registers the 'wasm' backend at a higher priority than 'cpu'.
+ *
+ * @example
+ *   registerWasmTrainingKernels();
+ *   // -> ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter',
+ *   //     'DepthwiseConv2dNativeBackpropInput', 'Conv2DBackpropInput']
+ *   registerWasmTrainingKernels(); // -> []
+ */
+export function registerWasmTrainingKernels(): string[] {
+  const registered: string[] = [];
+  for (const config of missingKernels) {
+    if (getKernel(config.kernelName, config.backendName) !== undefined) continue;
+    registerKernel(config);
+    registered.push(config.kernelName);
+  }
+  const native = getKernel(Conv2DBackpropInput, 'wasm');
+  if (native !== undefined && !ourConv2dBackpropInput.has(native.kernelFunc)) {
+    const faster = conv2dBackpropInputConfig(native);
+    ourConv2dBackpropInput.add(faster.kernelFunc);
+    // Unregister first: registering over a kernel logs a warning.
+    unregisterKernel(Conv2DBackpropInput, 'wasm');
+    registerKernel(faster);
+    registered.push(Conv2DBackpropInput);
+  }
+  return registered;
+}
+
+/**
+ * Names of the wasm kernels currently served by dicomflow's registrations,
+ * whichever call registered them: for logging what a training run relies on.
+ *
+ * @example
+ *   registerWasmTrainingKernels();
+ *   registerWasmTrainingKernels(); // -> [] (nothing new)
+ *   activeWasmTrainingKernels(); // -> the four names
+ */
+export function activeWasmTrainingKernels(): string[] {
+  const names = missingKernels.filter((c) => getKernel(c.kernelName, 'wasm')?.kernelFunc === c.kernelFunc).map((c) => c.kernelName);
+  const input = getKernel(Conv2DBackpropInput, 'wasm');
+  if (input !== undefined && ourConv2dBackpropInput.has(input.kernelFunc)) names.push(Conv2DBackpropInput);
+  return names;
+}
