@@ -33,9 +33,8 @@ async function tryNode(): Promise<string | null> {
 async function tryWasm(): Promise<{ error: string | null; kernels: string[] }> {
   try {
     const { initWasmBackend } = await import('./wasm-kernels/backend.js');
-    const { registerWasmTrainingKernels } = await import('./wasm-kernels/index.js');
-    await initWasmBackend();
-    const kernels = registerWasmTrainingKernels();
+    // Registers dicomflow's gradient kernels too, and says which are in use.
+    const kernels = await initWasmBackend();
     return (await tf.setBackend('wasm')) ? { error: null, kernels } : { error: 'the wasm backend did not initialise', kernels };
   } catch (err) {
     return { error: `the wasm backend failed: ${(err as Error).message.split('\n')[0]}`, kernels: [] };
