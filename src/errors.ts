@@ -136,6 +136,10 @@ export class SynthOptionError extends DicomflowError {
 export class EncodeError extends DicomflowError {
   override readonly code = 'DF_ERR_ENCODE';
 }
+/** A training backend or one of dicomflow's training kernels cannot run (not initialised, unsupported attribute). */
+export class TrainingBackendError extends DicomflowError {
+  override readonly code = 'DF_ERR_TRAIN_BACKEND';
+}
 /** A checkpoint folder is missing, incomplete or from an incompatible run. */
 export class CheckpointError extends DicomflowError {
   override readonly code = 'DF_ERR_CHECKPOINT';
@@ -171,6 +175,7 @@ const byCode = new Map<string, new (message: string, where?: Where, options?: { 
   ['DF_ERR_CODEC_MISSING', CodecMissingError],
   ['DF_ERR_BATCH_SHAPE', BatchShapeError],
   ['DF_ERR_CHECKPOINT', CheckpointError],
+  ['DF_ERR_TRAIN_BACKEND', TrainingBackendError],
   ['DF_ERR_SYNTH_OPTION', SynthOptionError],
   ['DF_ERR_ENCODE', EncodeError],
 ]);

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { DicomflowError } from '../../errors.js';
+import { TrainingBackendError } from '../../errors.js';
 import { activeWasmTrainingKernels, registerWasmTrainingKernels } from './register.js';
 
 let ready: Promise<void> | undefined;
@@ -40,7 +40,7 @@ export async function initWasmBackend(): Promise<string[]> {
     throw err;
   }
   if (tf.getBackend() !== 'wasm' && !(await tf.setBackend('wasm'))) {
-    throw new DicomflowError('the tfjs wasm backend could not be activated', { stage: 'train' });
+    throw new TrainingBackendError('the tfjs wasm backend could not be activated', { stage: 'train' });
   }
   return activeWasmTrainingKernels();
 }
@@ -53,7 +53,7 @@ async function init(): Promise<void> {
   // separator, because tfjs appends the binary's file name to the prefix.
   setWasmPaths(packageDistFolder() + sep);
   if (!(await tf.setBackend('wasm'))) {
-    throw new DicomflowError('the tfjs wasm backend failed to initialise (are the .wasm files in @tensorflow/tfjs-backend-wasm/dist?)', { stage: 'train' });
+    throw new TrainingBackendError('the tfjs wasm backend failed to initialise (are the .wasm files in @tensorflow/tfjs-backend-wasm/dist?)', { stage: 'train' });
   }
 }
 

@@ -11,7 +11,7 @@
  * the one TensorInfo we return in the output Tensor without copying it.
  */
 import { getKernel, type KernelBackend, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs';
-import { DicomflowError } from '../../errors.js';
+import { TrainingBackendError } from '../../errors.js';
 
 /** Calls the wasm kernel `kernelName`; its result is released when the composition ends, unless returned. */
 export type KernelCall = (kernelName: string, inputs: NamedTensorInfoMap, attrs?: NamedAttrMap) => TensorInfo;
@@ -36,13 +36,13 @@ export function composeKernels(backend: KernelBackend, body: (call: KernelCall) 
   const call: KernelCall = (kernelName, inputs, attrs = {}) => {
     const kernel = getKernel(kernelName, 'wasm');
     if (kernel === undefined) {
-      throw new DicomflowError(`the wasm backend has no kernel ${kernelName} to compose a training kernel from`, { stage: 'train' });
+      throw new TrainingBackendError(`the wasm backend has no kernel ${kernelName} to compose a training kernel from`, { stage: 'train' });
     }
     const out = kernel.kernelFunc({ inputs, attrs, backend });
     if (Array.isArray(out)) {
       // None of the kernels composed here has several outputs; refuse rather than leak the rest.
       for (const o of out) backend.disposeData(o.dataId);
-      throw new DicomflowError(`kernel ${kernelName} returned ${out.length} outputs where one was expected`, { stage: 'train' });
+      throw new TrainingBackendError(`kernel ${kernelName} returned ${out.length} outputs where one was expected`, { stage: 'train' });
     }
     produced.push(out);
     return out;

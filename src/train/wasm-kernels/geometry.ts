@@ -4,7 +4,7 @@
  * against the tensors actually passed in.
  */
 import { backend_util } from '@tensorflow/tfjs';
-import { DicomflowError } from '../../errors.js';
+import { TrainingBackendError } from '../../errors.js';
 
 type Shape4 = [number, number, number, number];
 
@@ -47,7 +47,7 @@ export interface ConvParams {
 export function convGeometry(p: ConvParams): ConvGeometry {
   if (p.dataFormat === 'NCHW') {
     // The wasm Conv2D and DepthwiseConv2dNative these kernels are built from are NHWC only.
-    throw new DicomflowError(`${p.kernelName} on the wasm backend supports dataFormat 'NHWC' only (got 'NCHW')`, { stage: 'train' });
+    throw new TrainingBackendError(`${p.kernelName} on the wasm backend supports dataFormat 'NHWC' only (got 'NCHW')`, { stage: 'train' });
   }
   assertRank4(p.kernelName, 'x', p.xShape);
   assertRank4(p.kernelName, 'filter', p.filterShape);
@@ -77,12 +77,12 @@ export function convGeometry(p: ConvParams): ConvGeometry {
  */
 export function assertShape(kernelName: string, what: string, actual: readonly number[], expected: readonly number[]): void {
   if (actual.length !== expected.length || actual.some((d, i) => d !== expected[i])) {
-    throw new DicomflowError(`${kernelName}: ${what} has shape [${actual.join(', ')}], expected [${expected.join(', ')}]`, { stage: 'train' });
+    throw new TrainingBackendError(`${kernelName}: ${what} has shape [${actual.join(', ')}], expected [${expected.join(', ')}]`, { stage: 'train' });
   }
 }
 
 function assertRank4(kernelName: string, what: string, shape: readonly number[]): void {
   if (shape.length !== 4) {
-    throw new DicomflowError(`${kernelName}: ${what} must be rank 4 (got shape [${shape.join(', ')}])`, { stage: 'train' });
+    throw new TrainingBackendError(`${kernelName}: ${what} must be rank 4 (got shape [${shape.join(', ')}])`, { stage: 'train' });
   }
 }

@@ -80,7 +80,7 @@ t.test('NCHW and a dy of the wrong shape fail clearly and leak nothing', async (
   const before = { tensors: tf.memory().numTensors, buffers: backendBuffers() };
   t.throws(
     () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 2, 4] }),
-    { name: 'DicomflowError', message: "Conv2DBackpropFilter on the wasm backend supports dataFormat 'NHWC' only (got 'NCHW')" },
+    { name: 'TrainingBackendError', code: 'DF_ERR_TRAIN_BACKEND', message: "Conv2DBackpropFilter on the wasm backend supports dataFormat 'NHWC' only (got 'NCHW')" },
   );
   t.throws(
     () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 2, 4] }),

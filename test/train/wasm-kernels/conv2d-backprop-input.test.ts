@@ -84,7 +84,7 @@ t.test('a dy of the wrong shape fails clearly and leaks nothing', async (t) => {
   const before = { tensors: tf.memory().numTensors, buffers: backendBuffers() };
   t.throws(
     () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [1, 6, 6, 2] }),
-    { name: 'DicomflowError', message: 'Conv2DBackpropInput: dy has shape [1, 5, 5, 4], expected [1, 6, 6, 4]' },
+    { name: 'TrainingBackendError', code: 'DF_ERR_TRAIN_BACKEND', message: 'Conv2DBackpropInput: dy has shape [1, 5, 5, 4], expected [1, 6, 6, 4]' },
   );
   t.same({ tensors: tf.memory().numTensors, buffers: backendBuffers() }, before);
   tf.dispose([dy, filter]);

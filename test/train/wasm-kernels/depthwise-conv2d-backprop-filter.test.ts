@@ -116,7 +116,7 @@ t.test('a dy of the wrong shape fails clearly and leaks nothing', async (t) => {
   const before = { tensors: tf.memory().numTensors, buffers: backendBuffers() };
   t.throws(
     () => tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { strides: 1, dilations: 1, pad: 'same', filterShape: [3, 3, 2, 2] }),
-    { name: 'DicomflowError', message: 'DepthwiseConv2dNativeBackpropFilter: dy has shape [1, 6, 6, 2], expected [1, 6, 6, 4]' },
+    { name: 'TrainingBackendError', code: 'DF_ERR_TRAIN_BACKEND', message: 'DepthwiseConv2dNativeBackpropFilter: dy has shape [1, 6, 6, 2], expected [1, 6, 6, 4]' },
   );
   t.same({ tensors: tf.memory().numTensors, buffers: backendBuffers() }, before);
   tf.dispose([x, dy]);

@@ -112,7 +112,7 @@ t.test('a dy of the wrong shape fails clearly and leaks nothing', async (t) => {
   const before = { tensors: tf.memory().numTensors, buffers: backendBuffers() };
   t.throws(
     () => tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter }, { strides: 1, dilations: 1, pad: 'same', inputShape: [1, 6, 6, 2] }),
-    { name: 'DicomflowError', message: 'DepthwiseConv2dNativeBackpropInput: dy has shape [1, 6, 6, 3], expected [1, 6, 6, 4]' },
+    { name: 'TrainingBackendError', code: 'DF_ERR_TRAIN_BACKEND', message: 'DepthwiseConv2dNativeBackpropInput: dy has shape [1, 6, 6, 3], expected [1, 6, 6, 4]' },
   );
   t.same({ tensors: tf.memory().numTensors, buffers: backendBuffers() }, before);
   tf.dispose([dy, filter]);
