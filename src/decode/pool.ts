@@ -36,6 +36,8 @@ export class DecodePool {
   private readonly limit: number;
   private inFlight = 0;
   private readonly waiters: (() => void)[] = [];
+  /** Tasks piscina is running or queuing: close() lets them settle first. */
+  private readonly running = new Set<Promise<unknown>>();
 
   constructor(options: PoolOptions = {}) {
     this.workers = options.workers && options.workers > 0 ? options.workers : availableParallelism();
@@ -64,7 +66,13 @@ export class DecodePool {
     this.inFlight++; // no await between the check in ready() and here: the slot is ours
     let out: DecodeOutcome;
     try {
-      out = (await this.piscina.run(task, { transferList: [task.bytes.buffer as ArrayBuffer] })) as DecodeOutcome;
+      const run = this.piscina.run(task, { transferList: [task.bytes.buffer as ArrayBuffer] });
+      this.running.add(run);
+      run.then(
+        () => this.running.delete(run),
+        () => this.running.delete(run),
+      );
+      out = (await run) as DecodeOutcome;
     } catch (err) {
       return {
         ok: false,
@@ -83,7 +91,14 @@ export class DecodePool {
     return this.inFlight;
   }
 
+  /**
+   * Stops the workers once the frames already handed to them are done: a
+   * pipeline stopped early (a limit, a consumer that breaks) still has decodes
+   * in flight, and destroying piscina under them makes it throw on their late
+   * results.
+   */
   async close(): Promise<void> {
+    await Promise.allSettled([...this.running]);
     await this.piscina.destroy();
   }
 }

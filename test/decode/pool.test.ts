@@ -78,3 +78,15 @@ t.test('a codec error comes back typed, with file and frame', async (t) => {
     t.match(r.error.where, { file: 'ct_u12_j2k_lossless', frame: 0 });
   }
 });
+
+t.test('close() lets frames already submitted finish before the workers stop', async (t) => {
+  // A pipeline stopped early (a limit, a consumer that breaks) closes the pool with decodes in
+  // flight; destroying piscina under them lost those frames and could crash on late results.
+  const pool = new DecodePool({ workers: 2, workerFile: STAND_IN });
+  const slow = (i: number) => ({ bytes: new Uint8Array(4), description: {} as never, spec, frameIndex: i, file: 'slow', subResolution: false, delayMs: 100 });
+  const pending = [0, 1, 2, 3, 4, 5].map((i) => pool.submit(slow(i)));
+  await new Promise((r) => setTimeout(r, 20));
+  await pool.close();
+  const results = await Promise.all(pending);
+  t.same(results.map((r) => r.ok), [true, true, true, true, true, true], 'every submitted frame decoded');
+});

@@ -83,3 +83,4 @@ t.test('toTfDataset: tensors hold the batch values and none leak', async (t) => 
   t.equal(i, expected.length, 'every batch');
   t.equal(tf.memory().numTensors, before, 'numTensors back where it started');
 });
+

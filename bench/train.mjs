@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// Training throughput per backend on the sample model (the small CNN at
+// 128x128x1, batch 16, Adam) and the same batches, each backend in its own
+// process; then the data-wait fraction when the real pipeline feeds the
+// trainer (streaming, decoding and training the sample task).
+//
+//   node bench/train.mjs [--size 128] [--steps 10] [--cpu-steps 1] [--epochs 3] [--skip-cpu]
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { parseArgs } from 'node:util';
+import { child, requireBuild, table, writeResult } from './lib/common.mjs';
+
+requireBuild();
+const { values } = parseArgs({
+  options: {
+    size: { type: 'string', default: '128' },
+    steps: { type: 'string', default: '10' },
+    'cpu-steps': { type: 'string', default: '1' },
+    epochs: { type: 'string', default: '3' },
+    'skip-cpu': { type: 'boolean', default: false },
+  },
+});
+const backends = ['wasm'];
+if (!values['skip-cpu']) backends.push('cpu');
+try {
+  createRequire(import.meta.url).resolve('@tensorflow/tfjs-node');
+  backends.push('node');
+} catch {
+  process.stderr.write('bench/train: @tensorflow/tfjs-node is not installed here; measuring wasm and cpu only\n');
+}
+const compute = [];
+for (const backend of backends) {
+  const steps = backend === 'cpu' ? values['cpu-steps'] : values.steps;
+  process.stderr.write(`bench/train: ${backend}, ${steps} step(s) after warm-up\n`);
+  compute.push(child('./train-run.mjs', ['--backend', backend, '--steps', steps, '--warmup', backend === 'cpu' ? '1' : '2', '--size', values.size]));
+}
+const wasm = compute.find((r) => r.backend === 'wasm');
+const cpu = compute.find((r) => r.backend === 'cpu');
+
+process.stderr.write(`bench/train: the sample task through the real pipeline, ${values.epochs} epoch(s)\n`);
+const { loadConfig } = await import('../dist/config/load.js');
+const { train } = await import('../dist/train/trainer.js');
+const { config } = loadConfig(new URL('../pipeline.config.json', import.meta.url).pathname, { 'train.epochs': Number(values.epochs), 'train.backend': 'wasm' });
+const fed = await train({ config });
+
+const result = {
+  model: 'small-cnn',
+  input: `${values.size}x${values.size}x1`,
+  batchSize: 16,
+  compute,
+  wasmOverCpu: wasm && cpu ? wasm.imagesPerSecond / cpu.imagesPerSecond : null,
+  pipelineFed: {
+    backend: fed.backend,
+    epochs: fed.epochs,
+    imagesPerSecond: fed.imagesPerSecond,
+    dataWaitFraction: fed.dataWaitFraction,
+    valAuc: fed.valAuc,
+    perEpoch: fed.history.map((h) => ({ epoch: h.epoch, imagesPerSecond: h.imagesPerSecond, dataWaitFraction: h.dataWaitFraction })),
+  },
+};
+const path = writeResult('train', result);
+console.log(table(['backend', 'median step (batch 16)', 'images/s'], compute.map((r) => [r.backend, `${(r.medianStepMs / 1000).toFixed(3)} s`, r.imagesPerSecond.toFixed(2)])));
+if (result.wasmOverCpu) console.log(`\nwasm / cpu: ${result.wasmOverCpu.toFixed(1)}x (same model, same batches, measured in this run)`);
+console.log(`\nfed by the pipeline (sample task, wasm, ${fed.epochs} epochs): ${fed.imagesPerSecond.toFixed(1)} images/s, data-wait fraction ${(fed.dataWaitFraction * 100).toFixed(1)}%`);
+console.log(table(['epoch', 'images/s', 'data wait'], result.pipelineFed.perEpoch.map((e) => [e.epoch, e.imagesPerSecond.toFixed(1), `${(e.dataWaitFraction * 100).toFixed(1)}%`])));
+console.log(`\nJSON: ${path}`);

@@ -1,0 +1,40 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { runCli } from '../helpers/cli.js';
+
+t.test('npm start trains the built-in sample task from scratch to validation AUC >= 0.9', async (t) => {
+  // A fresh cache: the sample is generated, then streamed, decoded and trained on, as on a new machine.
+  const cache = mkdtempSync(join(tmpdir(), 'dicomflow-start-'));
+  const r = runCli(['start', '--json'], { env: { ...process.env, DICOMFLOW_CACHE: cache }, cwd: cache });
+  t.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  for (const k of ['backend', 'epochs', 'trainImages', 'imagesPerSecond', 'dataWaitFraction', 'valAuc', 'valAccuracy']) t.ok(k in out, k);
+  t.equal(out.backend, 'wasm', 'auto picks wasm where tfjs-node cannot install');
+  t.equal(out.epochs, 10);
+  t.ok(out.valAuc >= 0.9, `validation AUC ${out.valAuc}`);
+  t.match(r.stderr, /backend: wasm \(@tensorflow\/tfjs-node is not installed; wasm with dicomflow's training kernels\); registered Conv2DBackpropFilter/);
+  t.match(r.stderr, /split: \d+ training, \d+ validation file\(s\), by PatientID/);
+  t.match(r.stderr, /epoch 10\/10: loss [\d.]+, val loss [\d.]+, val AUC [\d.]+, val accuracy [\d.]+, [\d.]+ images\/s, data wait [\d.]+%/);
+});
+
+t.test('train: --backend and --epochs flags, checkpoints and --resume, usage errors', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dicomflow-train-cli-'));
+  const cfg = join(dir, 'c.json');
+  writeFileSync(cfg, JSON.stringify({ sources: { sample: true }, preprocess: { target: '32x32', voi: 'lung' }, decode: { workers: 1 }, train: { epochs: 1, validationFraction: 0.2 } }));
+  const env = { ...process.env, DICOMFLOW_CACHE: join(dir, 'cache') };
+  let r = runCli(['train', '--config', cfg, '--json', '--checkpoints', join(dir, 'ck')], { env });
+  t.equal(r.status, 0, r.stderr);
+  t.match(JSON.parse(r.stdout), { epochs: 1, checkpoint: /epoch-0001$/ });
+  r = runCli(['train', '--config', cfg, '--json', '--epochs', '2', '--resume', join(dir, 'ck')], { env });
+  t.equal(r.status, 0, r.stderr);
+  t.match(JSON.parse(r.stdout), { epochs: 2, checkpoint: /epoch-0002$/ });
+  t.match(r.stderr, /resumed from .*epoch-0001 after epoch 1/);
+  r = runCli(['train', '--config', cfg, '--backend', 'gpu'], { env });
+  t.equal(r.status, 2);
+  t.match(r.stderr, /train\.backend must be one of "auto", "node", "wasm", "cpu" \(got "gpu"\)/);
+  r = runCli(['train', '--config', cfg, '--backend', 'node'], { env });
+  t.equal(r.status, 2);
+  t.match(r.stderr, /train\.backend "node": @tensorflow\/tfjs-node is not installed/);
+});
