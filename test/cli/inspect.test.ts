@@ -102,13 +102,3 @@ t.test('a configured limit applies: --max-frame-bytes refuses a frame over it', 
   t.equal(r.status, 1);
   t.equal(JSON.parse(r.stdout).error.code, 'DF_ERR_FRAME_TOO_LARGE');
 });
-
-t.test('start runs the main job on the built-in sample data: every frame decoded, no error', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'dicomflow-start-'));
-  const r = runCli(['start', '--json'], { cwd: dir });
-  t.equal(r.status, 0, r.stderr);
-  const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-  t.equal(summary.files, names.length);
-  t.equal(summary.errors, 0);
-  t.equal(summary.frames, names.reduce((n, name) => n + gdcminfo(`${FIXTURES}${name}.dcm`).frames, 0));
-});
