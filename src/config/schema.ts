@@ -12,6 +12,16 @@ export interface PipelineConfig {
     manifest: string | null;
     /** Use the built-in sample dataset (generated once, then cached) as the manifest. */
     sample: boolean;
+    /** HTTP(S) URLs of files. */
+    urls: string[];
+    http: {
+      connections: number;
+      timeoutMs: number;
+      retries: number;
+      backoffMs: number;
+      /** Name of an environment variable holding the Authorization header value (never logged). */
+      authEnv: string | null;
+    };
   };
   parse: {
     /** Read size for local files. */
@@ -101,6 +111,12 @@ export const OPTIONS: Record<string, Option> = {
   'sources.paths': { rule: { type: 'array', items: 'string' }, expected: 'an array of paths or globs', default: [] },
   'sources.manifest': { rule: { type: 'string', nullable: true, empty: false }, expected: 'a path to a CSV file or null', default: null },
   'sources.sample': { rule: { type: 'boolean' }, expected: 'true or false', default: false },
+  'sources.urls': { rule: { type: 'array', items: { type: 'string', pattern: /^https?:\/\//i } }, expected: 'an array of http:// or https:// URLs', default: [] },
+  'sources.http.connections': positiveInt(8, 1024),
+  'sources.http.timeoutMs': positiveInt(30_000),
+  'sources.http.retries': count(4, 'retries after 5xx, timeouts and broken connections'),
+  'sources.http.backoffMs': count(100, 'first backoff, doubled per retry'),
+  'sources.http.authEnv': { rule: { type: 'string', nullable: true, empty: false }, expected: 'an environment variable name or null', default: null },
   'parse.chunkBytes': positiveInt(1024 * 1024, 256 * 1024 * 1024),
   'parse.maxFrameBytes': positiveInt(1024 * 1024 * 1024),
   'parse.maxElementBytes': positiveInt(256 * 1024 * 1024),

@@ -1,12 +1,27 @@
 /** Sources: everything that yields `{ id, label?, open() }` items. */
 import type { PipelineConfig } from '../config/schema.js';
+import { ConfigError } from '../errors.js';
 import { listFiles, type Listing } from './files.js';
+import { DEFAULT_HTTP, httpItem, type HttpOptions } from './http.js';
 import { readManifest } from './manifest.js';
 
 export type { SourceItem } from './item.js';
 export type { Listing } from './files.js';
 export { listFiles } from './files.js';
 export { readManifest, parseCsv } from './manifest.js';
+export { fetchBytes, httpItem, DEFAULT_HTTP, type HttpOptions, type HttpStats } from './http.js';
+
+/** HTTP options from the config; the auth header comes from the environment variable it names. */
+export function httpOptions(sources: PipelineConfig['sources']): HttpOptions {
+  const h = sources.http;
+  const o: HttpOptions = { ...DEFAULT_HTTP, connections: h.connections, timeoutMs: h.timeoutMs, retries: h.retries, backoffMs: h.backoffMs };
+  if (h.authEnv !== null) {
+    const value = process.env[h.authEnv];
+    if (!value) throw new ConfigError(`sources.http.authEnv names ${h.authEnv}, which is not set`, { stage: 'config', field: 'sources.http.authEnv' });
+    o.headers = { authorization: value };
+  }
+  return o;
+}
 
 /**
  * Every item the config names: the built-in sample (generated on first use,
@@ -25,9 +40,13 @@ export async function resolveSources(
     out.problems.push(...m.problems);
   }
   if (sources.manifest !== null) {
-    const m = await readManifest(sources.manifest);
+    const m = await readManifest(sources.manifest, httpOptions(sources));
     out.items.push(...m.items);
     out.problems.push(...m.problems);
+  }
+  if (sources.urls.length > 0) {
+    const o = httpOptions(sources);
+    out.items.push(...sources.urls.map((u) => httpItem(u, o)));
   }
   if (sources.paths.length > 0) {
     const f = await listFiles(sources.paths);

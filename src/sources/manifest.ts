@@ -8,6 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ManifestError, SourceError } from '../errors.js';
 import type { Listing } from './files.js';
+import { DEFAULT_HTTP, httpItem, isHttpUrl, type HttpOptions } from './http.js';
 import { fileItem } from './item.js';
 
 /** Splits CSV text into rows of fields, with the line number each row starts on. */
@@ -52,8 +53,8 @@ export function parseCsv(text: string): { line: number; fields: string[] }[] {
   return rows;
 }
 
-/** Reads a manifest into file items with labels. */
-export async function readManifest(manifest: string): Promise<Listing> {
+/** Reads a manifest into items with labels; a path may also be an http(s) URL. */
+export async function readManifest(manifest: string, http: HttpOptions = DEFAULT_HTTP): Promise<Listing> {
   const out: Listing = { items: [], problems: [] };
   let text: string;
   try {
@@ -70,6 +71,10 @@ export async function readManifest(manifest: string): Promise<Listing> {
     if (n === 0 && path?.toLowerCase() === 'path') continue;
     if (!path || label === undefined || label === '' || extra.length > 0) {
       out.problems.push(new ManifestError(`line ${row.line} must be path,label[,split] (got ${JSON.stringify(row.fields.join(','))})`, at));
+      continue;
+    }
+    if (isHttpUrl(path)) {
+      out.items.push(httpItem(path, http, split ? { label, split } : { label }));
       continue;
     }
     const full = isAbsolute(path) ? path : resolve(base, path);

@@ -1,0 +1,147 @@
+/**
+ * Files over HTTP(S): GET through a keep-alive agent, with timeouts, and
+ * retries with exponential backoff on 5xx answers and broken connections.
+ * When a connection breaks in the middle of a body, the retry asks for the
+ * rest with `Range: bytes=N-` and the byte stream continues where it
+ * stopped, so the reader sees one whole file. When the retries run out, the
+ * stream fails with a SourceError: a file is read complete or reported
+ * failed, never cut short silently (a server that ends a body before its
+ * Content-Length is a broken connection too).
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { SourceError } from '../errors.js';
+import type { SourceItem } from './item.js';
+
+export interface HttpOptions {
+  /** Most connections kept open per host (the agent's maxSockets). */
+  connections: number;
+  /** Time allowed for the response headers, and for silence while a body streams. */
+  timeoutMs: number;
+  /** Retries after a 5xx answer, a timeout or a broken connection. */
+  retries: number;
+  /** First backoff; doubled each retry, with jitter. */
+  backoffMs: number;
+  /** Extra request headers (e.g. Authorization). Never logged. */
+  headers?: Record<string, string>;
+}
+
+export const DEFAULT_HTTP: HttpOptions = { connections: 8, timeoutMs: 30_000, retries: 4, backoffMs: 100 };
+
+/** Counters a benchmark or a test can read. */
+export interface HttpStats {
+  requests: number;
+  retries: number;
+  rangeResumes: number;
+}
+
+class RetryableError extends Error {}
+
+const agents = new Map<string, HttpAgent | HttpsAgent>();
+function agentFor(url: URL, o: HttpOptions): HttpAgent | HttpsAgent {
+  const key = `${url.protocol}${o.connections}`;
+  let a = agents.get(key);
+  if (!a) {
+    const opts = { keepAlive: true, maxSockets: o.connections, maxFreeSockets: o.connections };
+    a = url.protocol === 'https:' ? new HttpsAgent(opts) : new HttpAgent(opts);
+    agents.set(key, a);
+  }
+  return a;
+}
+
+/** One GET from byte `from`; resolves with the response once its headers are in. */
+function get(url: URL, from: number, o: HttpOptions): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { ...(o.headers ?? {}) };
+    if (from > 0) headers.range = `bytes=${from}-`;
+    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { agent: agentFor(url, o), headers });
+    req.setTimeout(o.timeoutMs, () => req.destroy(new RetryableError(`no response within ${o.timeoutMs} ms`)));
+    req.on('response', resolve);
+    req.on('error', (err) => reject(err instanceof RetryableError ? err : new RetryableError(err.message)));
+    req.end();
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * The bytes of `url` as a stream of chunks, resumed with Range requests
+ * across broken connections.
+ */
+export async function* fetchBytes(url: string, o: HttpOptions = DEFAULT_HTTP, stats?: HttpStats): AsyncGenerator<Uint8Array> {
+  const u = new URL(url);
+  const fail = (why: string, cause?: unknown) => new SourceError(`cannot read ${url}: ${why}`, { stage: 'source', file: url }, cause === undefined ? {} : { cause });
+  let received = 0;
+  let total: number | null = null;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if (stats) stats.requests++;
+      const res = await get(u, received, o);
+      const status = res.statusCode ?? 0;
+      if (status >= 500) {
+        res.resume();
+        throw new RetryableError(`HTTP ${status}`);
+      }
+      if (status !== 200 && status !== 206) {
+        res.resume();
+        throw fail(`HTTP ${status}`);
+      }
+      let skip = 0;
+      if (received > 0) {
+        if (stats) stats.rangeResumes++;
+        if (status === 200) skip = received; // the server ignored Range: drop what we already have
+        else {
+          const start = Number(/^bytes (\d+)-/.exec(String(res.headers['content-range']))?.[1]);
+          if (start !== received) {
+            res.resume();
+            throw fail(`asked for bytes from ${received}, the server sent a range starting at ${res.headers['content-range']}`);
+          }
+        }
+      }
+      const length = Number(res.headers['content-length']);
+      if (Number.isFinite(length)) {
+        const whole = status === 206 ? received + length : length;
+        if (total !== null && total !== whole) throw fail(`the size changed between requests (${total} then ${whole} bytes)`);
+        total = whole;
+      }
+      res.setTimeout(o.timeoutMs, () => res.destroy(new RetryableError(`no data for ${o.timeoutMs} ms`)));
+      try {
+        for await (const chunk of res as AsyncIterable<Buffer>) {
+          let c: Uint8Array = chunk;
+          if (skip > 0) {
+            const drop = Math.min(skip, c.length);
+            skip -= drop;
+            c = c.subarray(drop);
+            if (c.length === 0) continue;
+          }
+          received += c.length;
+          yield c;
+        }
+      } catch (err) {
+        throw err instanceof SourceError ? err : new RetryableError((err as Error).message);
+      }
+      if (total !== null && received < total) throw new RetryableError(`the connection ended after ${received} of ${total} bytes`);
+      return;
+    } catch (err) {
+      if (!(err instanceof RetryableError)) throw err;
+      if (attempt >= o.retries) throw fail(`${err.message} (gave up after ${attempt + 1} attempts)`, err);
+      if (stats) stats.retries++;
+      const backoff = o.backoffMs * 2 ** attempt;
+      await sleep(backoff / 2 + Math.random() * (backoff / 2));
+    }
+  }
+}
+
+/** An HTTP(S) URL as a source item. */
+export function httpItem(url: string, o: HttpOptions = DEFAULT_HTTP, extra: { label?: string; split?: string; stats?: HttpStats } = {}): SourceItem {
+  const item: SourceItem = { id: url, open: () => fetchBytes(url, o, extra.stats) };
+  if (extra.label !== undefined) item.label = extra.label;
+  if (extra.split !== undefined) item.split = extra.split;
+  return item;
+}
+
+export function isHttpUrl(s: string): boolean {
+  return /^https?:\/\//i.test(s);
+}
