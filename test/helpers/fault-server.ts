@@ -1,16 +1,18 @@
 /**
  * A real HTTP server on loopback for source tests. It serves files from a
- * map, honours `Range: bytes=N-`, and misbehaves on a fixed schedule:
- * request numbers in `fail503` get a 503, those in `cut` get half their
- * body and then a reset connection. Paths in `alwaysFail` always get 503,
- * and `/missing` gets 404.
+ * map, honours `Range: bytes=N-`, and misbehaves on a fixed schedule, by the
+ * request's attempt number for its path (1, 2, ...; the same whatever other
+ * files are requested in between, so tests are deterministic): attempts for
+ * which `fail503` is true get a 503, those for which `cut` is true get half
+ * their body and then a reset connection. Paths in `alwaysFail` always get
+ * 503, paths in `alwaysShort` always stop early, unknown paths get 404.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface FaultPlan {
-  fail503?: (n: number) => boolean;
-  cut?: (n: number) => boolean;
+  fail503?: (attempt: number) => boolean;
+  cut?: (attempt: number) => boolean;
   alwaysFail?: Set<string>;
   /** Paths whose body always stops early (Content-Length is larger than what is sent). */
   alwaysShort?: Set<string>;
@@ -25,9 +27,12 @@ export interface FaultServer {
 
 export async function startFaultServer(files: Map<string, Uint8Array>, plan: FaultPlan): Promise<FaultServer> {
   const state = { requests: 0, rangeRequests: 0 };
+  const attempts = new Map<string, number>();
   const server: Server = createServer((req, res) => {
-    const n = ++state.requests;
+    state.requests++;
     const path = req.url ?? '/';
+    const n = (attempts.get(path) ?? 0) + 1;
+    attempts.set(path, n);
     const body = files.get(path);
     if (!body) {
       res.writeHead(404).end();

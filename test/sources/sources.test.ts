@@ -5,6 +5,7 @@ import t from 'tap';
 import { listFiles } from '../../src/sources/files.js';
 import { parseCsv, readManifest } from '../../src/sources/manifest.js';
 import { resolveSources } from '../../src/sources/index.js';
+import { defaults } from '../../src/config/schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dicomflow-src-'));
 mkdirSync(join(dir, 'a/b'), { recursive: true });
@@ -78,7 +79,7 @@ t.test('manifest: labels and splits, paths relative to it, bad rows reported and
 t.test('resolveSources combines the manifest and the paths', async (t) => {
   const m = join(dir, 'm2.csv');
   writeFileSync(m, 'a/1.dcm,1\n');
-  const { items, problems } = await resolveSources({ manifest: m, paths: [join(dir, 'top.dcm')] });
+  const { items, problems } = await resolveSources({ ...defaults().sources, manifest: m, paths: [join(dir, 'top.dcm')] });
   t.same(items.map((i) => i.label), ['1', undefined]);
   t.same(problems, []);
 });
