@@ -4,6 +4,7 @@
  * 2 usage or configuration error.
  */
 import { ConfigError, DicomflowError, UsageError } from '../errors.js';
+import { BENCH_HELP, benchCommand } from './bench.js';
 import { DECODE_HELP, decodeCommand } from './decode.js';
 import { INGEST_HELP, ingestCommand } from './ingest.js';
 import { INSPECT_HELP, inspectCommand } from './inspect.js';
@@ -18,6 +19,7 @@ Commands:
   ingest               run sources -> decode -> batches and report throughput
   train                train a model on the batches (the sample task by default)
   start                run the main job on pipeline.config.json (npm start)
+  bench storage        measure what storage setups deliver to training
   help [command]       show help
 
 Run 'dicomflow <command> --help' for a command's options.`;
@@ -28,6 +30,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<number>; help:
   ingest: { run: ingestCommand, help: INGEST_HELP },
   train: { run: trainCommand, help: TRAIN_HELP },
   start: { run: startCommand, help: START_HELP },
+  bench: { run: benchCommand, help: BENCH_HELP },
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -22,6 +22,12 @@ export interface PipelineConfig {
       /** Name of an environment variable holding the Authorization header value (never logged). */
       authEnv: string | null;
     };
+    dicomweb: {
+      /** DICOMweb root, e.g. http://pacs:8042/dicom-web; null = no DICOMweb source. Uses sources.http's connection settings and auth. */
+      url: string | null;
+      /** StudyInstanceUIDs to read; empty = every study the server lists. */
+      studies: string[];
+    };
   };
   parse: {
     /** Read size for local files. */
@@ -117,6 +123,12 @@ export const OPTIONS: Record<string, Option> = {
   'sources.http.retries': count(4, 'retries after 5xx, timeouts and broken connections'),
   'sources.http.backoffMs': count(100, 'first backoff, doubled per retry'),
   'sources.http.authEnv': { rule: { type: 'string', nullable: true, empty: false }, expected: 'an environment variable name or null', default: null },
+  'sources.dicomweb.url': { rule: { type: 'string', nullable: true, pattern: /^https?:\/\/[^/]/i }, expected: 'an http:// or https:// URL or null', default: null },
+  'sources.dicomweb.studies': {
+    rule: { type: 'array', items: { type: 'string', pattern: /^[0-9]+(\.[0-9]+)*$/, max: 64 } },
+    expected: 'an array of StudyInstanceUIDs (digits and dots, at most 64 characters)',
+    default: [],
+  },
   'parse.chunkBytes': positiveInt(1024 * 1024, 256 * 1024 * 1024),
   'parse.maxFrameBytes': positiveInt(1024 * 1024 * 1024),
   'parse.maxElementBytes': positiveInt(256 * 1024 * 1024),

@@ -55,19 +55,48 @@ export interface DescriptionLimits {
   maxFrameBytes: number;
 }
 
-function num(v: Values, tag: number, le: boolean): number | null {
-  const b = v.get(tag);
-  return b === undefined ? null : decodeUint16(b, le);
+/**
+ * Read access to the attributes a description is built from, whatever they
+ * came from (a Part-10 header's raw values, DICOM JSON metadata, ...), so
+ * every source goes through the same checks.
+ */
+export interface AttributeSource {
+  /** A US value. */
+  uint16(tag: number): number | null;
+  /** The first value of a DS or IS. */
+  number(tag: number): number | null;
+  /** A string value, trimmed; null when absent or empty. */
+  string(tag: number): string | null;
+  has(tag: number): boolean;
 }
-function ds(v: Values, tag: number): number | null {
-  const b = v.get(tag);
-  return b === undefined ? null : decodeNumberString(b);
+
+export interface DescriptionAttributes {
+  top: AttributeSource;
+  /** Shared Functional Groups (rescale and window macros of enhanced multi-frame). */
+  shared: AttributeSource;
+  /** The same per frame (index = frame). */
+  perFrame: AttributeSource[];
 }
-function str(v: Values, tag: number): string | null {
-  const b = v.get(tag);
-  if (b === undefined) return null;
-  const s = decodeString(b);
-  return s === '' ? null : s;
+
+/** Raw header values (binary values in byte order `le`) as an AttributeSource. */
+export function valuesSource(v: Values, le: boolean): AttributeSource {
+  return {
+    uint16: (tag) => {
+      const b = v.get(tag);
+      return b === undefined ? null : decodeUint16(b, le);
+    },
+    number: (tag) => {
+      const b = v.get(tag);
+      return b === undefined ? null : decodeNumberString(b);
+    },
+    string: (tag) => {
+      const b = v.get(tag);
+      if (b === undefined) return null;
+      const s = decodeString(b);
+      return s === '' ? null : s;
+    },
+    has: (tag) => v.has(tag),
+  };
 }
 
 /** Bytes one frame takes in native (uncompressed) form. */
@@ -82,24 +111,34 @@ export function nativeFrameBytes(d: Pick<PixelDescription, 'rows' | 'columns' | 
  * values in the data set.
  */
 export function describe(raw: RawHeader, syntax: SyntaxInfo, le: boolean, limits: DescriptionLimits, at: Where): PixelDescription {
-  const v = raw.top;
+  const attributes = { top: valuesSource(raw.top, le), shared: valuesSource(raw.shared, le), perFrame: raw.perFrame.map((f) => valuesSource(f, le)) };
+  return describeAttributes(attributes, syntax, limits, at);
+}
+
+/**
+ * Builds and validates a description from attributes of any origin.
+ *
+ * @example describeAttributes({ top, shared: top, perFrame: [] }, syntaxInfo(uid)!, { maxFrameBytes }, { file: url })
+ */
+export function describeAttributes(a: DescriptionAttributes, syntax: SyntaxInfo, limits: DescriptionLimits, at: Where): PixelDescription {
+  const v = a.top;
   const bad = (msg: string) => new InvalidPixelDescriptionError(msg, at);
-  const rows = num(v, Tag.Rows, le);
-  const columns = num(v, Tag.Columns, le);
-  const bitsAllocated = num(v, Tag.BitsAllocated, le);
+  const rows = v.uint16(Tag.Rows);
+  const columns = v.uint16(Tag.Columns);
+  const bitsAllocated = v.uint16(Tag.BitsAllocated);
   if (rows === null) throw bad('Rows (0028,0010) is missing');
   if (columns === null) throw bad('Columns (0028,0011) is missing');
   if (bitsAllocated === null) throw bad('BitsAllocated (0028,0100) is missing');
   if (rows === 0 || columns === 0) throw bad(`image is ${rows}x${columns}; Rows and Columns must be positive`);
-  const samplesPerPixel = num(v, Tag.SamplesPerPixel, le) ?? 1;
-  const photometric = str(v, Tag.PhotometricInterpretation);
+  const samplesPerPixel = v.uint16(Tag.SamplesPerPixel) ?? 1;
+  const photometric = v.string(Tag.PhotometricInterpretation);
   // Guessing MONOCHROME1 vs MONOCHROME2 would invert the image silently: refuse instead.
   if (photometric === null) throw bad('PhotometricInterpretation (0028,0004) is missing');
   // BitsStored and HighBit default the way GDCM and pydicom read files that omit them.
-  const bitsStored = num(v, Tag.BitsStored, le) ?? bitsAllocated;
-  const highBit = num(v, Tag.HighBit, le) ?? bitsStored - 1;
-  const pr = num(v, Tag.PixelRepresentation, le) ?? 0;
-  const framesValue = ds(v, Tag.NumberOfFrames);
+  const bitsStored = v.uint16(Tag.BitsStored) ?? bitsAllocated;
+  const highBit = v.uint16(Tag.HighBit) ?? bitsStored - 1;
+  const pr = v.uint16(Tag.PixelRepresentation) ?? 0;
+  const framesValue = v.number(Tag.NumberOfFrames);
   const frames = framesValue === null ? 1 : framesValue;
   if (!Number.isInteger(frames) || frames < 1) throw bad(`NumberOfFrames (0028,0008) must be a positive integer (got ${framesValue})`);
   if (bitsAllocated === 1) throw new UnsupportedPixelFormatError('BitsAllocated 1 (bit-packed pixels) is not supported', at);
@@ -111,7 +150,7 @@ export function describe(raw: RawHeader, syntax: SyntaxInfo, le: boolean, limits
   }
   if (pr !== 0 && pr !== 1) throw bad(`PixelRepresentation must be 0 or 1 (got ${pr})`);
   if (samplesPerPixel !== 1 && samplesPerPixel !== 3) throw bad(`SamplesPerPixel must be 1 or 3 (got ${samplesPerPixel})`);
-  const pc = num(v, Tag.PlanarConfiguration, le);
+  const pc = v.uint16(Tag.PlanarConfiguration);
   if (samplesPerPixel > 1 && pc !== null && pc !== 0 && pc !== 1) throw bad(`PlanarConfiguration must be 0 or 1 (got ${pc})`);
   const planarConfiguration = samplesPerPixel === 1 ? null : pc === 1 ? 1 : 0;
 
@@ -126,11 +165,11 @@ export function describe(raw: RawHeader, syntax: SyntaxInfo, le: boolean, limits
   }
 
   let frameRescale: Rescale[] | null = null;
-  if (raw.perFrame.some((f) => f.has(Tag.RescaleSlope) || f.has(Tag.RescaleIntercept))) {
-    frameRescale = raw.perFrame.map((f) => ({ slope: ds(f, Tag.RescaleSlope) ?? 1, intercept: ds(f, Tag.RescaleIntercept) ?? 0 }));
+  if (a.perFrame.some((f) => f.has(Tag.RescaleSlope) || f.has(Tag.RescaleIntercept))) {
+    frameRescale = a.perFrame.map((f) => ({ slope: f.number(Tag.RescaleSlope) ?? 1, intercept: f.number(Tag.RescaleIntercept) ?? 0 }));
   }
-  const first = raw.perFrame[0];
-  const pick = (tag: number) => ds(v, tag) ?? ds(raw.shared, tag) ?? (first ? ds(first, tag) : null);
+  const first = a.perFrame[0];
+  const pick = (tag: number) => v.number(tag) ?? a.shared.number(tag) ?? (first ? first.number(tag) : null);
 
   return {
     transferSyntax: syntax.uid,
@@ -154,10 +193,10 @@ export function describe(raw: RawHeader, syntax: SyntaxInfo, le: boolean, limits
     windowWidth: pick(Tag.WindowWidth),
     frameBytes,
     ids: {
-      sopInstanceUid: str(v, Tag.SOPInstanceUID),
-      seriesInstanceUid: str(v, Tag.SeriesInstanceUID),
-      studyInstanceUid: str(v, Tag.StudyInstanceUID),
-      patientId: str(v, Tag.PatientID),
+      sopInstanceUid: v.string(Tag.SOPInstanceUID),
+      seriesInstanceUid: v.string(Tag.SeriesInstanceUID),
+      studyInstanceUid: v.string(Tag.StudyInstanceUID),
+      patientId: v.string(Tag.PatientID),
     },
   };
 }

@@ -11,7 +11,7 @@ import { readDicom } from '../dicom/reader.js';
 import { toDicomflowError, type DicomflowError } from '../errors.js';
 import type { DecodePool, Decoded } from '../decode/pool.js';
 import type { PreprocessSpec } from '../preprocess/types.js';
-import type { SourceItem } from '../sources/item.js';
+import type { ItemReader, SourceItem } from '../sources/item.js';
 import { Prefetcher } from './prefetch.js';
 
 /** Where a sample came from. Only ids: no other header attribute travels with pixels. */
@@ -77,23 +77,33 @@ export function errorRecord(e: DicomflowError, file: string): ErrorRecord {
 
 type Pending = { decoded: Promise<Decoded>; frame: number; description: PixelDescription } | { failure: DicomflowError };
 
-/** One file: header, then one pending decode per frame, in order. */
-async function* fileFrames(item: SourceItem, o: SampleOptions): AsyncGenerator<Pending> {
+/** The item's own reader when it has one (DICOMweb), else the Part-10 reader over open()'s bytes. */
+function readerFor(item: SourceItem, o: SampleOptions): ItemReader {
+  if (item.reader) return item.reader({ maxFrameBytes: o.parse.maxFrameBytes, onBytes: (n) => (o.stats.bytesRead += n) });
   const counted = (async function* () {
     for await (const chunk of item.open({ chunkBytes: o.parse.chunkBytes })) {
       o.stats.bytesRead += chunk.length;
       yield chunk;
     }
   })();
-  const reader = readDicom(counted, {
+  return readDicom(counted, {
     file: item.id,
     ...(item.size !== undefined ? { totalBytes: item.size } : {}),
     maxFrameBytes: o.parse.maxFrameBytes,
     maxElementBytes: o.parse.maxElementBytes,
   });
+}
+
+/** One file: header, then one pending decode per frame, in order. */
+async function* fileFrames(item: SourceItem, o: SampleOptions): AsyncGenerator<Pending> {
+  const reader = readerFor(item, o);
   try {
     const description = await reader.header();
     for await (const frame of reader.frames()) {
+      if ('error' in frame) {
+        yield { failure: toDicomflowError(frame.error, { file: item.id, frame: frame.index }) };
+        continue;
+      }
       // Backpressure to the reader: no further frame is read while the pool's queue is full.
       await o.pool.ready();
       const decoded = o.pool.submit({

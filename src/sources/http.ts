@@ -35,7 +35,8 @@ export interface HttpStats {
   rangeResumes: number;
 }
 
-class RetryableError extends Error {}
+/** A failure worth another attempt: 5xx, timeout, broken connection. */
+export class RetryableError extends Error {}
 
 const agents = new Map<string, HttpAgent | HttpsAgent>();
 function agentFor(url: URL, o: HttpOptions): HttpAgent | HttpsAgent {
@@ -50,7 +51,7 @@ function agentFor(url: URL, o: HttpOptions): HttpAgent | HttpsAgent {
 }
 
 /** One GET from byte `from`; resolves with the response once its headers are in. */
-function get(url: URL, from: number, o: HttpOptions): Promise<IncomingMessage> {
+export function get(url: URL, from: number, o: HttpOptions): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
     if (from > 0) headers.range = `bytes=${from}-`;
@@ -62,8 +63,10 @@ function get(url: URL, from: number, o: HttpOptions): Promise<IncomingMessage> {
   });
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+/** Waits before retry number `attempt` (0-based): exponential backoff with jitter. */
+export function backoff(o: HttpOptions, attempt: number): Promise<void> {
+  const ms = o.backoffMs * 2 ** attempt;
+  return new Promise((r) => setTimeout(r, ms / 2 + Math.random() * (ms / 2)));
 }
 
 /**
@@ -128,8 +131,7 @@ export async function* fetchBytes(url: string, o: HttpOptions = DEFAULT_HTTP, st
       if (!(err instanceof RetryableError)) throw err;
       if (attempt >= o.retries) throw fail(`${err.message} (gave up after ${attempt + 1} attempts)`, err);
       if (stats) stats.retries++;
-      const backoff = o.backoffMs * 2 ** attempt;
-      await sleep(backoff / 2 + Math.random() * (backoff / 2));
+      await backoff(o, attempt);
     }
   }
 }

@@ -2,6 +2,7 @@
 import type { PipelineConfig } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 import { listFiles, type Listing } from './files.js';
+import { listDicomweb } from './dicomweb.js';
 import { DEFAULT_HTTP, httpItem, type HttpOptions } from './http.js';
 import { readManifest } from './manifest.js';
 
@@ -9,6 +10,7 @@ export type { SourceItem } from './item.js';
 export type { Listing } from './files.js';
 export { listFiles } from './files.js';
 export { readManifest, parseCsv } from './manifest.js';
+export { listDicomweb } from './dicomweb.js';
 export { fetchBytes, httpItem, DEFAULT_HTTP, type HttpOptions, type HttpStats } from './http.js';
 
 /** HTTP options from the config; the auth header comes from the environment variable it names. */
@@ -25,7 +27,8 @@ export function httpOptions(sources: PipelineConfig['sources']): HttpOptions {
 
 /**
  * Every item the config names: the built-in sample (generated on first use,
- * then cached), the manifest's rows, then the listed paths.
+ * then cached), the manifest's rows, the URLs, the DICOMweb instances, then
+ * the listed paths.
  */
 export async function resolveSources(
   sources: PipelineConfig['sources'],
@@ -47,6 +50,11 @@ export async function resolveSources(
   if (sources.urls.length > 0) {
     const o = httpOptions(sources);
     out.items.push(...sources.urls.map((u) => httpItem(u, o)));
+  }
+  if (sources.dicomweb.url !== null) {
+    const d = await listDicomweb(sources.dicomweb.url, sources.dicomweb.studies, httpOptions(sources));
+    out.items.push(...d.items);
+    out.problems.push(...d.problems);
   }
   if (sources.paths.length > 0) {
     const f = await listFiles(sources.paths);

@@ -1,6 +1,31 @@
 /** What every source gives the pipeline: an id, an optional label, and a way to open the bytes. */
 import { open } from 'node:fs/promises';
-import { SourceError } from '../errors.js';
+import type { PixelDescription } from '../dicom/description.js';
+import type { EncodedFrame } from '../dicom/frames.js';
+import { SourceError, type DicomflowError } from '../errors.js';
+
+/** A frame that could not be had; the frames after it still come. */
+export interface FrameFailure {
+  index: number;
+  error: DicomflowError;
+}
+
+/**
+ * Header then frames, straight from a source that serves them apart (DICOMweb),
+ * like the Part-10 reader's `DicomReader` but able to report a lost frame and go on.
+ */
+export interface ItemReader {
+  header(): Promise<PixelDescription>;
+  /** Frames in order; iterate once. */
+  frames(): AsyncGenerator<EncodedFrame | FrameFailure>;
+  close(): Promise<void>;
+}
+
+export interface ItemReaderOptions {
+  maxFrameBytes: number;
+  /** Called with the size of every body received, for throughput counters. */
+  onBytes?(n: number): void;
+}
 
 export interface SourceItem {
   /** Stable id: the path or URL. */
@@ -12,6 +37,8 @@ export interface SourceItem {
   size?: number;
   /** Opens the bytes as a stream of chunks. Read failures throw SourceError. */
   open(options?: { chunkBytes?: number }): AsyncIterable<Uint8Array>;
+  /** When present, the pipeline reads the item through this rather than parsing open()'s bytes. */
+  reader?(options: ItemReaderOptions): ItemReader;
 }
 
 /** A local file as a source item. */
