@@ -14,7 +14,7 @@
 //
 //   node bench/storage.mjs [--quick] [--json] [--path DIR]... [--url URL]... [--dicomweb URL]
 //        [--count N] [--repeat R] [--workers N] [--target HxW] [--voi V] [--batch-size B]
-//        [--compute-ms M] [--setups a,b] [--no-peer] [--corpus DIR]
+//        [--compute-ms M] [--setups a,b] [--no-peer] [--no-orthanc] [--subres] [--corpus DIR] [--results DIR]
 //
 // Results: bench/results/storage.json, storage.md, storage.svg. Everything the
 // bench starts is removed on exit, also on Ctrl-C.
@@ -52,6 +52,7 @@ const { values } = parseArgs({
     'no-orthanc': { type: 'boolean', default: false },
     subres: { type: 'boolean', default: false },
     corpus: { type: 'string', default: DEFAULT_CORPUS },
+    results: { type: 'string' },
   },
 });
 const quick = values.quick;
@@ -64,7 +65,7 @@ const o = {
   batchSize: Number(values['batch-size']),
   computeMs: Number(values['compute-ms']),
   fileConcurrency: Number(values['file-concurrency']),
-  accelPasses: quick ? 3 : 6,
+  accelRepeat: quick ? 3 : 4,
   subres: values.subres,
 };
 const started = performance.now();
@@ -81,9 +82,10 @@ const corpusBytes = entries.slice(1).reduce((a, e) => a + e.bytes, 0);
 const meanFileMB = corpusBytes / files.length / 1e6;
 log(`corpus: ${files.length} CT 512x512 J2K lossless files, ${(corpusBytes / 1e6).toFixed(1)} MB, in ${values.corpus}`);
 
-// Limits measured beside the setups.
-const decode = decodeLimit(files.slice(0, quick ? 8 : 24), o.workers);
-log(`decode limit: ${decode.singleThread.toFixed(1)} frames/s codec-only on one thread x ${o.workers} worker(s) = ${decode.framesPerSecond.toFixed(1)} frames/s`);
+// Limits measured beside the setups. The decode limit is measured again in every
+// round: on this shared machine the speed of a core drifts between rounds.
+const decodeSample = files.slice(0, quick ? 8 : 24);
+const measureDecode = () => decodeLimit(decodeSample, o.workers);
 const fio = fioSequentialRead(values.corpus, quick ? 128 : 1024);
 log(`local disk: ${fio.mbPerSecond === null ? fio.why : `${fio.mbPerSecond.toFixed(0)} MB/s (${fio.tool})`}`);
 const cache = pageCacheRead(files);
@@ -105,15 +107,17 @@ const peerMod = values['no-peer'] ? null : await import('./lib/peer.mjs');
 const peerOk = peerMod ? peerMod.peerAvailable() : { ok: false, why: '--no-peer' };
 if (!peerOk.ok) log(`no peer: ${peerOk.why}`);
 
-const common = { ...o, warmup, decode, peer: peerOk.ok ? peerMod : null, log };
+const common = { ...o, warmup, peer: peerOk.ok ? peerMod : null, log };
 const results = [];
 // Rounds: every setup once per round, so ratios between setups come from runs
 // made side by side on this shared, noisy machine.
 const rounds = [];
 for (let r = 0; r < o.repeat; r++) {
   const round = {};
+  const decode = measureDecode();
+  log(`round ${r + 1}/${o.repeat}: decode limit ${decode.singleThread.toFixed(1)} frames/s codec-only on one thread x ${o.workers} worker(s) = ${decode.framesPerSecond.toFixed(1)} frames/s`);
   for (const s of chosen) {
-    round[s.name] = await runSetup.throughput(s, common);
+    round[s.name] = { ...(await runSetup.throughput(s, common)), decode };
     log(`round ${r + 1}/${o.repeat}: ${s.name}: ${round[s.name].ours.framesPerSecond.toFixed(1)} frames/s${round[s.name].peer ? `, peer ${round[s.name].peer.framesPerSecond.toFixed(1)}` : ''}`);
   }
   rounds.push(round);
@@ -132,7 +136,7 @@ const result = {
   quick,
   options: o,
   corpus: { dir: values.corpus, files: files.length, bytes: corpusBytes, kind: 'CT 512x512 signed 16-bit, J2K lossless (OpenJPEG)' },
-  limits: { decode, localDisk: fio, pageCache: cache },
+  limits: { decodePerRound: rounds.map((r) => Object.values(r)[0].decode), localDisk: fio, pageCache: cache },
   setups: results,
   peer: peerOk.ok
     ? { name: results.find((s) => s.peer)?.peer.name, workers: o.workers, perSetup: Object.fromEntries(results.filter((s) => s.peer).map((s) => [s.name, { framesPerSecond: s.peer.framesPerSecond, oursOverPeer: s.oursOverPeer }])) }
@@ -140,7 +144,7 @@ const result = {
   httpOverLocalWarm: http1g ? { median: median(http1g), perRound: http1g.map((v) => Number(v.toFixed(3))) } : null,
   seconds: (performance.now() - started) / 1000,
 };
-const jsonPath = writeResult('storage', result);
+const jsonPath = writeResult('storage', result, ...(values.results ? [values.results] : []));
 const md = markdown(result);
 writeFileSync(jsonPath.replace(/\.json$/, '.md'), `${md}\n`);
 writeFileSync(jsonPath.replace(/\.json$/, '.svg'), svgChart(result));

@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -24,11 +25,12 @@ export function median(values) {
   return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
-export function writeResult(name, result) {
-  mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
-  const url = new URL(`../results/${name}.json`, import.meta.url);
-  writeFileSync(url, `${JSON.stringify({ bench: name, date: new Date().toISOString(), machine: machine(), ...result }, null, 2)}\n`);
-  return fileURLToPath(url);
+/** Writes bench/results/<name>.json (or into `dir`); returns its path. */
+export function writeResult(name, result, dir = fileURLToPath(new URL('../results/', import.meta.url))) {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.json`);
+  writeFileSync(path, `${JSON.stringify({ bench: name, date: new Date().toISOString(), machine: machine(), ...result }, null, 2)}\n`);
+  return path;
 }
 
 /** Runs a bench helper (a path relative to bench/lib/) in its own process; returns its last stdout line parsed as JSON. */

@@ -103,7 +103,8 @@ export function createNetns() {
       return {
         base,
         async setLatency(ms) {
-          const res = await fetch(`${base}__latency/${ms}`, { method: 'PUT' });
+          // A fresh connection each time: a kept-alive one may have been closed by the server meanwhile.
+          const res = await fetch(`${base}__latency/${ms}`, { method: 'PUT', headers: { connection: 'close' } });
           if (!res.ok) throw new Error(`file server: cannot set latency (${res.status})`);
           await res.text();
         },

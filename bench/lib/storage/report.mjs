@@ -8,7 +8,7 @@ const pct = (n) => (n === null || n === undefined ? '-' : `${(100 * n).toFixed(0
 /** One row per setup: what the pipeline delivered, the limits, and the peer. */
 export function markdown(result) {
   return table(
-    ['setup', 'frames/s', 'MB/s', 'p50 / p99 ms per file', 'CPU (process / machine)', 'storage limit frames/s', 'decode limit frames/s', 'binding limit', 'accel. util. (1 emulated)', 'max accel. >= 90%', 'peer frames/s', 'ours / peer'],
+    ['setup', 'frames/s', 'MB/s', 'p50 / p99 ms per file', 'CPU (process / machine)', 'storage limit frames/s', 'decode limit frames/s', 'binding limit', 'accelerators kept >= 90% busy (utilisation)', 'peer frames/s', 'ours / peer'],
     result.setups.map((s) => [
       s.label,
       f(s.framesPerSecond),
@@ -18,8 +18,7 @@ export function markdown(result) {
       s.limits.storageFramesPerSecond === null ? '-' : `${f(s.limits.storageFramesPerSecond)} (${s.limits.storageWhat})`,
       f(s.limits.decodeFramesPerSecond),
       s.bindingLimit,
-      pct(s.acceleratorUtilisation),
-      s.maxAccelerators ?? '-',
+      `${s.maxAccelerators} (${pct(s.acceleratorUtilisation)} with ${s.accelerators})`,
       s.peer ? f(s.peer.framesPerSecond) : '-',
       s.oursOverPeer ? `${f(s.oursOverPeer, 2)}×` : '-',
     ]),
@@ -31,12 +30,12 @@ const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
 /** A bar chart: ours and the peer per setup, the decode limit as a line, each setup's storage limit as a tick. */
 export function svgChart(result) {
   const setups = result.setups;
-  const W = 150;
+  const W = 175;
   const left = 70;
   const top = 50;
   const h = 300;
   const width = left + setups.length * W + 30;
-  const height = top + h + 90;
+  const height = top + h + 75;
   const decode = Math.max(...setups.map((s) => s.limits.decodeFramesPerSecond ?? 0));
   const vmax = 1.3 * Math.max(decode, ...setups.map((s) => Math.max(s.framesPerSecond, s.peer?.framesPerSecond ?? 0)));
   const y = (v) => top + h - (Math.min(v, vmax) / vmax) * h;
@@ -65,7 +64,8 @@ export function svgChart(result) {
     if (st !== null && st !== undefined) {
       const above = st > vmax;
       out.push(`<line x1="${x0 - 6}" x2="${x0 + 90}" y1="${y(st)}" y2="${y(st)}" stroke="#c53030" stroke-width="2" stroke-dasharray="${above ? '2 3' : ''}"/>`);
-      out.push(`<text x="${x0 + 42}" y="${y(st) + (above ? 14 : -4)}" text-anchor="middle" fill="#c53030" font-size="10">storage ${above ? '≥ ' : ''}${f(st, 0)}</text>`);
+      // Beside the bars, so it never covers a bar's own figure.
+      out.push(`<text x="${x0 + 93}" y="${y(st) + (above ? 12 : 4)}" fill="#c53030" font-size="10">${above ? '≥ ' : ''}${f(st, 0)}</text>`);
     }
     out.push(`<text x="${x0 + 42}" y="${top + h + 16}" text-anchor="middle">${esc(s.label)}</text>`);
     out.push(`<text x="${x0 + 42}" y="${top + h + 30}" text-anchor="middle" fill="#555" font-size="10">bound: ${esc(s.bindingLimit)}</text>`);
@@ -73,9 +73,15 @@ export function svgChart(result) {
   out.push(`<line x1="${left}" x2="${width - 20}" y1="${y(decode)}" y2="${y(decode)}" stroke="#2f855a" stroke-width="2" stroke-dasharray="6 4"/>`);
   out.push(`<text x="${width - 22}" y="${y(decode) - 5}" text-anchor="end" fill="#2f855a">decode limit ${f(decode)} (codec-only × workers)</text>`);
   const ly = top + h + 55;
-  out.push(`<rect x="${left}" y="${ly - 10}" width="12" height="12" fill="#2b6cb0"/><text x="${left + 16}" y="${ly}">dicomflow</text>`);
-  out.push(`<rect x="${left + 100}" y="${ly - 10}" width="12" height="12" fill="#a0aec0"/><text x="${left + 116}" y="${ly}">${esc(result.peerName ?? 'peer')}</text>`);
-  out.push(`<line x1="${left + 330}" x2="${left + 355}" y1="${ly - 4}" y2="${ly - 4}" stroke="#c53030" stroke-width="2"/><text x="${left + 360}" y="${ly}">storage limit (fio, page cache, shaped link, or source-only read)</text>`);
+  // Legend entries side by side, each as wide as its text (about 7 px a character at 12 px).
+  let lx = left;
+  const legend = (mark, text) => {
+    out.push(`${mark(lx)}<text x="${lx + 18}" y="${ly}">${esc(text)}</text>`);
+    lx += 18 + 7 * text.length + 24;
+  };
+  legend((x) => `<rect x="${x}" y="${ly - 10}" width="12" height="12" fill="#2b6cb0"/>`, 'dicomflow');
+  legend((x) => `<rect x="${x}" y="${ly - 10}" width="12" height="12" fill="#a0aec0"/>`, result.peerName ?? 'peer');
+  legend((x) => `<line x1="${x}" x2="${x + 14}" y1="${ly - 4}" y2="${ly - 4}" stroke="#c53030" stroke-width="2"/>`, 'storage limit, frames/s (fio, page cache, shaped link, source-only read)');
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }

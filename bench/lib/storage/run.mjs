@@ -3,15 +3,19 @@
 // decode pool, preprocess, batch) over the setup's items and prints one JSON
 // line. The job is given as JSON in argv[2]:
 //
-//   { overrides: {config path: value}, warmup: path, passes: 1,
-//     computeMs: 0, accelerators: 1, evict: [paths] | null }
+//   { overrides: {config path: value}, warmup: path, passes: 1, repeatItems: 1,
+//     computeMs: 0, accelerators: 1, evict: [paths] | null, sourceOnly: false }
+//
+// `repeatItems` runs one long pass over the items R times over, as a long epoch
+// would (no pipeline restarts in between); with `evict`, each file's pages are
+// dropped again once it has been read, so every read of it stays cold.
 //
 // Throughput mode (computeMs 0) drains batches as fast as they come. With
 // computeMs > 0 it emulates training in the manner of MLPerf Storage: each
 // batch "computes" for computeMs / accelerators (a sleep: N accelerators
 // sharing one stream of batches take a batch each in turn), and accelerator
 // utilisation = compute time / wall time.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { loadConfig } from '../../../dist/config/load.js';
@@ -19,6 +23,7 @@ import { createPipeline } from '../../../dist/pipeline/index.js';
 import { DecodePool } from '../../../dist/decode/pool.js';
 import { resolveSources } from '../../../dist/sources/index.js';
 import { fileItem } from '../../../dist/sources/item.js';
+import { Prefetcher } from '../../../dist/pipeline/prefetch.js';
 
 const job = JSON.parse(process.argv[2]);
 const { config } = loadConfig(null, job.overrides);
@@ -54,7 +59,7 @@ function evict(paths) {
  * when the last piece arrives, not when the reader finishes, which waits for
  * room in the decode queue.
  */
-function timed(item, latencies) {
+function timed(item, latencies, evictAfter) {
   const wrapped = { ...item };
   const timeIterable = (iterable, t0) => ({
     async *[Symbol.asyncIterator]() {
@@ -67,6 +72,8 @@ function timed(item, latencies) {
         }
       } finally {
         latencies.push(last - start);
+        // Off the critical path: the next read of this file (a later repetition) is cold again.
+        if (evictAfter) spawn('vmtouch', ['-q', '-e', item.id], { stdio: 'ignore' });
       }
     },
   });
@@ -84,7 +91,8 @@ function timed(item, latencies) {
 const listing = await resolveSources(config.sources);
 if (listing.problems.length) throw new Error(`sources: ${listing.problems.map((p) => p.message).join('; ')}`);
 const latencies = [];
-const items = listing.items.map((i) => timed(i, latencies));
+const repeated = Array.from({ length: job.repeatItems ?? 1 }, () => listing.items).flat();
+const items = repeated.map((i) => timed(i, latencies, Boolean(job.evict) && (job.repeatItems ?? 1) > 1));
 if (job.sourceOnly) {
   // The storage's own limit as this client sees it: the same items, the same
   // concurrency, every byte (or frame) fetched, nothing decoded.
@@ -130,8 +138,11 @@ const sys0 = systemCpu();
 for (let pass = 0; pass < (job.passes ?? 1); pass++) {
   if (job.evict) evict(job.evict);
   const t0 = performance.now();
-  for await (const batch of pipeline.epoch(pass)) {
+  // Batches are prepared ahead of the consumer as the trainer's tf.data prefetch
+  // does (train.prefetchBatches): the pipeline keeps working while a step computes.
+  for await (const batch of new Prefetcher(pipeline.epoch(pass)[Symbol.asyncIterator](), config.train.prefetchBatches)) {
     void batch;
+    if (process.env.DF_TRACE) process.stderr.write(`batch ${batches} at ${(performance.now() - t0).toFixed(0)} ms\n`);
     batches++;
     if (perBatchMs > 0) {
       await new Promise((r) => setTimeout(r, perBatchMs));
