@@ -30,7 +30,13 @@ import { runSetup } from './lib/storage/setup-run.mjs';
 import { defineSetups } from './lib/storage/setups.mjs';
 
 requireBuild();
-const { values } = parseArgs({
+const usage = (msg) => {
+  process.stderr.write(`bench storage: ${msg} (see dicomflow bench storage --help)\n`);
+  process.exit(2);
+};
+let values;
+try {
+  ({ values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
@@ -54,7 +60,10 @@ const { values } = parseArgs({
     corpus: { type: 'string', default: DEFAULT_CORPUS },
     results: { type: 'string' },
   },
-});
+  }));
+} catch (err) {
+  usage(err.message);
+}
 const quick = values.quick;
 const o = {
   count: Number(values.count ?? (quick ? 48 : 160)),
@@ -68,6 +77,9 @@ const o = {
   accelRepeat: quick ? 3 : 4,
   subres: values.subres,
 };
+for (const k of ['count', 'repeat', 'workers', 'batchSize', 'computeMs', 'fileConcurrency']) {
+  if (!Number.isInteger(o[k]) || o[k] < 1) usage(`${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a positive integer (got ${JSON.stringify(values[k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)])})`);
+}
 const started = performance.now();
 const log = (s) => process.stderr.write(`bench storage: ${s}\n`);
 

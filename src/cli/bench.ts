@@ -9,7 +9,8 @@ import { UsageError } from '../errors.js';
 
 export const BENCH_HELP = `Usage: dicomflow bench storage [--quick] [--json] [--path DIR]... [--url URL]... [--dicomweb URL]...
                                [--count N] [--repeat R] [--workers N] [--target HxW] [--voi V]
-                               [--batch-size B] [--compute-ms M] [--setups a,b] [--no-peer] [--no-orthanc]
+                               [--batch-size B] [--compute-ms M] [--file-concurrency N] [--subres]
+                               [--setups a,b] [--no-peer] [--no-orthanc] [--corpus DIR] [--results DIR]
 
 Measures what storage setups deliver to training, on one corpus (CT 512x512 J2K
 lossless, generated once into bench/.corpus) and one pipeline configuration:
@@ -22,8 +23,13 @@ batch) and a pydicom + GDCM peer on the same files. Writes
 bench/results/storage.{json,md,svg}; --json prints the JSON. --quick takes a few
 minutes. The namespace setups need root; without it they are skipped.
 
-  --url URL        a file URL, or a folder URL ending in / holding the corpus's files
-  --dicomweb URL   a DICOMweb base URL (QIDO-RS lists every study)`;
+  --url URL              a file URL, or a folder URL ending in / holding the corpus's files
+  --dicomweb URL         a DICOMweb base URL (QIDO-RS lists every study)
+  --compute-ms M         emulated accelerator time per batch (default 870: the wasm trainer's step at 256x256, batch 8)
+  --file-concurrency N   files in flight (default 8; use 4 against a server with a small listen queue)
+  --subres               decode J2K at the target's resolution (off: we and the peer do the same work)
+  --setups a,b           only these: local-cold, local-warm, http-1g-20ms, http-100m-50ms, http-20m-50ms,
+                         dicomweb-orthanc, path-N, url-N, dicomweb-N`;
 
 export async function benchCommand(argv: string[]): Promise<number> {
   const [what, ...rest] = argv;

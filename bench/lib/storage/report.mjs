@@ -71,7 +71,7 @@ export function svgChart(result) {
     out.push(`<text x="${x0 + 42}" y="${top + h + 30}" text-anchor="middle" fill="#555" font-size="10">bound: ${esc(s.bindingLimit)}</text>`);
   });
   out.push(`<line x1="${left}" x2="${width - 20}" y1="${y(decode)}" y2="${y(decode)}" stroke="#2f855a" stroke-width="2" stroke-dasharray="6 4"/>`);
-  out.push(`<text x="${width - 22}" y="${y(decode) - 5}" text-anchor="end" fill="#2f855a">decode limit ${f(decode)} (codec-only × workers)</text>`);
+  out.push(`<text x="${width - 22}" y="${y(decode) - 5}" text-anchor="end" fill="#2f855a">dicomflow decode limit ${f(decode)} (codec-only × workers)</text>`);
   const ly = top + h + 55;
   // Legend entries side by side, each as wide as its text (about 7 px a character at 12 px).
   let lx = left;
