@@ -135,7 +135,7 @@ for (let r = 0; r < o.repeat; r++) {
   rounds.push(round);
 }
 for (const s of chosen) results.push(await runSetup.summarise(s, rounds.map((r) => r[s.name]), common));
-for (const s of chosen) s.stop?.();
+for (const s of chosen) await s.stop?.();
 ns?.destroy();
 
 const byName = Object.fromEntries(results.map((s) => [s.name, s]));

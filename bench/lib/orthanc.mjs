@@ -80,7 +80,6 @@ export async function startOrthanc({ port, dir, auth } = {}) {
   const url = `http://127.0.0.1:${httpPort}`;
   const headers = auth ? { authorization: `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}` } : {};
   const stop = async () => {
-    process.off('exit', killOnExit);
     if (!exited) {
       const gone = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
@@ -89,6 +88,8 @@ export async function startOrthanc({ port, dir, auth } = {}) {
       clearTimeout(timer);
     }
     if (dir === undefined) rmSync(home, { recursive: true, force: true });
+    // Only now: a process that exits while stop() waits must still clean up.
+    process.off('exit', killOnExit);
   };
 
   const deadline = Date.now() + 20_000;

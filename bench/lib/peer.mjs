@@ -65,6 +65,13 @@ export function runPeer({ sources, workers, target, voi, batchSize, computeMs, d
   return new Promise((resolve, reject) => {
     // PYTHONNOUSERSITE: packages in ~/.local must not shadow the Debian versions the report names.
     const child = spawn(PEER_PYTHON, args, { env: { ...process.env, PYTHONNOUSERSITE: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // An interrupted bench must not leave the peer running; 'exit' handlers run synchronously.
+    const killOnExit = () => {
+      child.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    };
+    process.on('exit', killOnExit);
+    child.on('close', () => process.off('exit', killOnExit));
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));

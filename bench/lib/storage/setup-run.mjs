@@ -1,8 +1,42 @@
 // Runs one storage setup: the pipeline (and the peer) once per round, then,
 // after the rounds, its limits, the emulated training feed and the verdict on
 // which limit binds.
-import { spawnSync } from 'node:child_process';
-import { child, median } from '../common.mjs';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { median } from '../common.mjs';
+import { onCleanup } from './cleanup.mjs';
+
+const RUN = fileURLToPath(new URL('./run.mjs', import.meta.url));
+const running = new Set();
+let registered = false;
+
+/**
+ * One measurement in its own process (run.mjs), waited for without blocking
+ * this one, so that Ctrl-C or SIGTERM is handled at once and the run is stopped
+ * with everything else the bench started.
+ */
+function measure(job) {
+  if (!registered) {
+    registered = true;
+    onCleanup('measurement processes', () => {
+      for (const c of running) c.kill('SIGKILL');
+    });
+  }
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [RUN, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(c);
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (err += d));
+    c.on('error', reject);
+    c.on('exit', (code, signal) => {
+      running.delete(c);
+      if (code === 0) resolve(JSON.parse(out.trim().split('\n').at(-1)));
+      else reject(new Error(`measurement failed (${signal ?? code}): ${err.trim().split('\n').slice(-8).join('\n')}`));
+    });
+  });
+}
 import { acceleratorsKeptBusy, bindingLimit } from './verdict.mjs';
 
 function baseOverrides(o) {
@@ -19,9 +53,9 @@ function baseOverrides(o) {
   };
 }
 
-function ours(s, o, extra = {}) {
+async function ours(s, o, extra = {}) {
   const job = { overrides: { ...baseOverrides(o), ...s.overrides }, warmup: o.warmup, passes: 1, evict: s.evict ? s.overrides['sources.paths'] : null, ...extra };
-  const r = child('./storage/run.mjs', [JSON.stringify(job)]);
+  const r = await measure(job);
   if (r.errors) throw new Error(`${s.name}: ${r.errors} error(s) in the pipeline run, e.g. ${JSON.stringify(r.errorSample)}`);
   return r;
 }
@@ -36,7 +70,7 @@ export const runSetup = {
   /** One round: the pipeline, then the peer, on the same setup. */
   async throughput(s, o) {
     await s.prepare?.();
-    const r = { ours: ours(s, o) };
+    const r = { ours: await ours(s, o) };
     if (o.peer) {
       evict(s);
       const p = await o.peer.runPeer({ sources: s.peerSources(), workers: o.workers, target: o.target, voi: o.voi, batchSize: o.batchSize, warmup: o.warmup });
@@ -53,7 +87,7 @@ export const runSetup = {
     const fps = m('framesPerSecond');
     let storage = s.storageLimit ?? null;
     if (s.sourceOnlyLimit) {
-      const r = child('./storage/run.mjs', [JSON.stringify({ overrides: { ...baseOverrides(o), ...s.overrides }, sourceOnly: true })]);
+      const r = await measure({ overrides: { ...baseOverrides(o), ...s.overrides }, sourceOnly: true });
       storage = { framesPerSecond: r.filesPerSecond, mbPerSecond: r.mbPerSecond, what: 'source-only read' };
     }
     // The training feed (MLPerf Storage style): the most accelerators the measured
@@ -61,12 +95,12 @@ export const runSetup = {
     // long pass (the corpus repeated); one fewer while the run says otherwise.
     const feed = (n) => ours(s, o, { computeMs: o.computeMs, accelerators: n, repeatItems: o.accelRepeat });
     let maxAccelerators = acceleratorsKeptBusy({ framesPerSecond: fps, batchSize: o.batchSize, computeMs: o.computeMs });
-    let run = feed(Math.max(1, maxAccelerators));
+    let run = await feed(Math.max(1, maxAccelerators));
     for (let tries = 1; maxAccelerators >= 1 && run.acceleratorUtilisation < 0.9; tries++) {
       if (tries === 4) break;
       maxAccelerators--;
       if (maxAccelerators === 0) break;
-      run = feed(maxAccelerators);
+      run = await feed(maxAccelerators);
     }
     const verified = maxAccelerators === 0 || run.acceleratorUtilisation >= 0.9;
 
