@@ -62,7 +62,12 @@ t.test('report: a Markdown row and a bar per setup, limits drawn', async (t) => 
 });
 
 const root = typeof process.getuid === 'function' && process.getuid() === 0;
-t.test('network namespace: shaped link, exact bytes, and everything removed on Ctrl-C', { skip: root ? false : 'needs root (ip netns, tc): run as root to test the namespace setups' }, async (t) => {
+t.test('network namespace: shaped link, exact bytes, and everything removed on Ctrl-C', async (t) => {
+  // Not a skip: the namespace setups are half of what the storage bench measures (.ci/run runs as root).
+  if (!root) {
+    t.fail('needs root (ip netns, tc): run the tests as root, as .ci/run does');
+    return;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'dfns-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const names = fixtureNames().slice(0, 6);

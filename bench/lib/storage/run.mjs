@@ -15,7 +15,6 @@
 // batch "computes" for computeMs / accelerators (a sleep: N accelerators
 // sharing one stream of batches take a batch each in turn), and accelerator
 // utilisation = compute time / wall time.
-import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { loadConfig } from '../../../dist/config/load.js';
@@ -24,6 +23,7 @@ import { DecodePool } from '../../../dist/decode/pool.js';
 import { resolveSources } from '../../../dist/sources/index.js';
 import { fileItem } from '../../../dist/sources/item.js';
 import { Prefetcher } from '../../../dist/pipeline/prefetch.js';
+import { evict, evictLater } from './page-cache.mjs';
 
 const job = JSON.parse(process.argv[2]);
 const { config } = loadConfig(null, job.overrides);
@@ -46,13 +46,6 @@ function percentile(sorted, q) {
   return sorted[i];
 }
 
-function evict(paths) {
-  // Dirty pages cannot be dropped: write them back first.
-  spawnSync('sync');
-  const r = spawnSync('vmtouch', ['-q', '-e', ...paths]);
-  if (r.status !== 0) throw new Error(`vmtouch -e failed: ${r.stderr}`);
-}
-
 /**
  * Per-file latency as the storage delivers it: from the first read of a file
  * to its last byte (or, for a DICOMweb instance, its last frame). It is taken
@@ -73,7 +66,7 @@ function timed(item, latencies, evictAfter) {
       } finally {
         latencies.push(last - start);
         // Off the critical path: the next read of this file (a later repetition) is cold again.
-        if (evictAfter) spawn('vmtouch', ['-q', '-e', item.id], { stdio: 'ignore' });
+        if (evictAfter) evictLater(item.id);
       }
     },
   });

@@ -3,51 +3,23 @@
 // where `overrides` are the config's source options for the pipeline run, and the
 // storage limit is either known (fio, page cache, the shaped link rate) or
 // measured by reading the setup's bytes without decoding them.
-import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
+import { listDicomweb, listFiles } from '../../../dist/sources/index.js';
+import { haveVmtouch, warm } from './page-cache.mjs';
 
-/** Pages of these files into the page cache (what a warm server or a warm cache has). */
-function warm(files) {
-  spawnSync('vmtouch', ['-q', '-t', ...files]);
-}
-
-function walk(dir) {
-  const st = statSync(dir);
-  if (st.isFile()) return [dir];
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((e) => !e.name.startsWith('.'))
-    .flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []))
-    .sort();
-}
-
-/** Every instance of a DICOMweb server (QIDO-RS), as WADO-RS instance URLs, for the peer. */
-async function instanceUrls(base, headers = {}) {
-  const get = async (path) => {
-    const res = await fetch(`${base.replace(/\/$/, '')}${path}`, { headers: { accept: 'application/dicom+json', ...headers } });
-    if (!res.ok) throw new Error(`QIDO ${path}: HTTP ${res.status}`);
-    const text = await res.text();
-    return text ? JSON.parse(text) : [];
-  };
-  const v = (o, tag) => o[tag]?.Value?.[0];
-  const out = [];
-  for (const st of await get('/studies')) {
-    const s = v(st, '0020000D');
-    for (const se of await get(`/studies/${s}/series`)) {
-      const e = v(se, '0020000E');
-      for (const i of await get(`/studies/${s}/series/${e}/instances`)) out.push(`${base.replace(/\/$/, '')}/studies/${s}/series/${e}/instances/${v(i, '00080018')}`);
-    }
-  }
-  return out;
+/** Every instance of a DICOMweb server, as WADO-RS instance URLs (the items' ids), for the peer. */
+async function instanceUrls(base) {
+  const { items, problems } = await listDicomweb(base, []);
+  if (problems.length) throw new Error(`listing ${base}: ${problems.map((p) => p.message).join('; ')}`);
+  return items.map((i) => i.id);
 }
 
 const rateLabel = (bits) => (bits >= 1e9 ? `${bits / 1e9} Gbit/s` : `${bits / 1e6} Mbit/s`);
 
 export async function defineSetups({ values, files, meanFileMB, fio, cache, ns, server, log }) {
   const perFile = (mbPerSecond) => (mbPerSecond === null ? null : mbPerSecond / meanFileMB);
-  const haveVmtouch = !spawnSync('vmtouch', ['-h']).error;
   const setups = [];
-  if (haveVmtouch) {
+  if (haveVmtouch()) {
     setups.push({
       name: 'local-cold',
       label: 'SSD cold',
@@ -120,10 +92,12 @@ export async function defineSetups({ values, files, meanFileMB, fio, cache, ns, 
       });
     }
   }
-  values.path.forEach((p, i) => {
-    const list = walk(p);
+  for (const [i, p] of values.path.entries()) {
+    const listing = await listFiles([p]);
+    if (listing.problems.length) throw new Error(`--path ${p}: ${listing.problems.map((e) => e.message).join('; ')}`);
+    const list = listing.items.map((item) => item.id);
     setups.push({ name: `path-${i + 1}`, label: `path ${p}`, kind: 'storage', overrides: { 'sources.paths': list }, sourceOnlyLimit: true, peerSources: () => list });
-  });
+  }
   values.url.forEach((u, i) => {
     // A URL ending in '/' is a folder holding the corpus's files (copy bench/.corpus there).
     const urls = u.endsWith('/') ? files.map((f) => `${u}${basename(f)}`) : [u];
