@@ -3,7 +3,7 @@
 // decode pool, preprocess, batch) over the setup's items and prints one JSON
 // line. The job is given as JSON in argv[2]:
 //
-//   { overrides: {config path: value}, warmup: path, passes: 1, repeatItems: 1,
+//   { overrides: {config path: value}, warmup: path, repeatItems: 1,
 //     computeMs: 0, accelerators: 1, evict: [paths] | null, sourceOnly: false }
 //
 // `repeatItems` runs one long pass over the items R times over, as a long epoch
@@ -123,27 +123,23 @@ if (job.warmup) {
 }
 const pipeline = createPipeline(config, { items, pool, onError });
 const perBatchMs = job.computeMs > 0 ? job.computeMs / (job.accelerators ?? 1) : 0;
-let wallMs = 0;
 let computeMs = 0;
 let batches = 0;
+if (job.evict) evict(job.evict);
 const cpu0 = process.cpuUsage();
 const sys0 = systemCpu();
-for (let pass = 0; pass < (job.passes ?? 1); pass++) {
-  if (job.evict) evict(job.evict);
-  const t0 = performance.now();
-  // Batches are prepared ahead of the consumer as the trainer's tf.data prefetch
-  // does (train.prefetchBatches): the pipeline keeps working while a step computes.
-  for await (const batch of new Prefetcher(pipeline.epoch(pass)[Symbol.asyncIterator](), config.train.prefetchBatches)) {
-    void batch;
-    if (process.env.DF_TRACE) process.stderr.write(`batch ${batches} at ${(performance.now() - t0).toFixed(0)} ms\n`);
-    batches++;
-    if (perBatchMs > 0) {
-      await new Promise((r) => setTimeout(r, perBatchMs));
-      computeMs += perBatchMs;
-    }
+const t0 = performance.now();
+// Batches are prepared ahead of the consumer as the trainer's tf.data prefetch
+// does (train.prefetchBatches): the pipeline keeps working while a step computes.
+for await (const batch of new Prefetcher(pipeline[Symbol.asyncIterator](), config.train.prefetchBatches)) {
+  void batch;
+  batches++;
+  if (perBatchMs > 0) {
+    await new Promise((r) => setTimeout(r, perBatchMs));
+    computeMs += perBatchMs;
   }
-  wallMs += performance.now() - t0;
 }
+const wallMs = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
 const sys1 = systemCpu();
 await pipeline.close();

@@ -55,7 +55,7 @@ function baseOverrides(o) {
 }
 
 async function ours(s, o, extra = {}) {
-  const job = { overrides: { ...baseOverrides(o), ...s.overrides }, warmup: o.warmup, passes: 1, evict: s.evict ? s.overrides['sources.paths'] : null, ...extra };
+  const job = { overrides: { ...baseOverrides(o), ...s.overrides }, warmup: o.warmup, evict: s.evict ? s.overrides['sources.paths'] : null, ...extra };
   const r = await measure(job);
   // Inputs that fail (a non-DICOM file in a --path folder, say) are counted and shown, and the rest is measured.
   if (r.errors) o.log(`${s.name}: ${r.errors} input(s) failed and were left out, e.g. ${r.errorSample.map((e) => `${e.file}: ${e.code}`).join('; ')}`);
