@@ -112,6 +112,8 @@ export async function startOrthanc({ port, dir, auth } = {}) {
     url,
     dicomWebUrl: `${url}/dicom-web`,
     logFile,
+    /** The server's process id (the storage bench reads its CPU time). */
+    pid: child.pid,
     /** The Authorization header value for the registered user, if any. */
     authorization: headers.authorization ?? null,
     /** Stores Part-10 files as they are (POST /instances, raw bytes). */

@@ -52,7 +52,7 @@ t.test('report: a Markdown row and a bar per setup, limits drawn', async (t) => 
   const md: string = markdown(result);
   const rows = md.split('\n');
   t.equal(rows.length, 4, 'header, rule, two rows');
-  t.match(rows[2], /\| SSD warm \| 38\.0 \| 8\.0 \| 30 \/ 80 \| 80% \/ 95% \| 1000\.0 \(fio\) \| 40\.0 \| decode \| 1 \(93% with 1\) \| 19\.0 \| 2\.00× \|/);
+  t.match(rows[2], /\| SSD warm \| 38\.0 \| 8\.0 \| 30 \/ 80 \| 80% \/ 95% \/ - \| 1000\.0 \(fio\) \| 40\.0 \| decode \| 1 \(93% with 1\) \| 19\.0 \| 2\.00× \|/);
   const svg: string = svgChart(result);
   t.ok(svg.startsWith('<svg') && svg.trim().endsWith('</svg>'));
   t.match(svg, /T &lt;&amp;>/, 'text is escaped');

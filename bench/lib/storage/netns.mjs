@@ -102,6 +102,8 @@ export function createNetns() {
       const base = `http://${nsIp}:${port}/`;
       return {
         base,
+        // `ip netns exec` execs the server in place: this is the server's own process.
+        pid: child.pid,
         async setLatency(ms) {
           // A fresh connection each time: a kept-alive one may have been closed by the server meanwhile.
           const res = await fetch(`${base}__latency/${ms}`, { method: 'PUT', headers: { connection: 'close' } });

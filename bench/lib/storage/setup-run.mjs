@@ -2,10 +2,12 @@
 // after the rounds, its limits, the emulated training feed and the verdict on
 // which limit binds.
 import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { median } from '../common.mjs';
 import { onCleanup } from './cleanup.mjs';
 import { evict } from './page-cache.mjs';
+import { processCpuSeconds } from './process-cpu.mjs';
 
 const RUN = fileURLToPath(new URL('./run.mjs', import.meta.url));
 const running = new Set();
@@ -67,7 +69,12 @@ export const runSetup = {
   /** One round: the pipeline, then the peer, on the same setup. */
   async throughput(s, o) {
     await s.prepare?.();
+    // A server on this machine (the HTTP store, Orthanc) takes its CPU from the same cores as decoding.
+    const pid = s.serverPid?.();
+    const server0 = pid ? processCpuSeconds(pid) : null;
     const r = { ours: await ours(s, o) };
+    const server1 = pid ? processCpuSeconds(pid) : null;
+    if (server0 !== null && server1 !== null) r.ours.cpuServer = (server1 - server0) / (r.ours.seconds * availableParallelism());
     if (o.peer) {
       if (s.evict) evict(s.overrides['sources.paths']);
       const p = await o.peer.runPeer({ sources: s.peerSources(), workers: o.workers, target: o.target, voi: o.voi, batchSize: o.batchSize, warmup: o.warmup });
@@ -110,7 +117,9 @@ export const runSetup = {
     const explanation =
       `${fps.toFixed(1)} frames/s = ${(100 * decodeShare).toFixed(0)}% of the decode limit (${decodeFps.toFixed(1)}; median of per-round ratios)` +
       (storage?.framesPerSecond ? `, ${share(storage.framesPerSecond)} of the ${s.kind} limit (${storage.framesPerSecond.toFixed(1)}, ${storage.what})` : '') +
-      `; machine CPU ${cpuSystem === null ? '-' : `${(100 * cpuSystem).toFixed(0)}%`}: bound by ${binding}`;
+      `; machine CPU ${cpuSystem === null ? '-' : `${(100 * cpuSystem).toFixed(0)}%`}` +
+      (rounds[0].ours.cpuServer === undefined ? '' : `, of which the server on this machine ${(100 * m('cpuServer')).toFixed(1)}%`) +
+      `: bound by ${binding}`;
     const out = {
       name: s.name,
       label: s.label,
@@ -120,6 +129,8 @@ export const runSetup = {
       p99Ms: m('p99Ms'),
       cpuProcess: m('cpuProcess'),
       cpuSystem,
+      // Share of the machine's CPU the setup's own server took during our runs (null: no local server).
+      cpuServer: rounds[0].ours.cpuServer === undefined ? null : m('cpuServer'),
       bindingLimit: binding,
       explanation,
       limits: { storageFramesPerSecond: storage?.framesPerSecond ?? null, storageMBps: storage?.mbPerSecond ?? null, storageWhat: storage?.what ?? null, decodeFramesPerSecond: decodeFps },

@@ -52,6 +52,7 @@ export async function defineSetups({ values, files, meanFileMB, fio, cache, ns, 
         label: `HTTP ${rateLabel(bits)} + ${ms} ms`,
         kind: 'network',
         overrides: { 'sources.urls': urls },
+        serverPid: () => server.pid,
         prepare: async () => {
           ns.shape(bits);
           await server.setLatency(ms);
@@ -87,6 +88,7 @@ export async function defineSetups({ values, files, meanFileMB, fio, cache, ns, 
           warm(files);
         },
         sourceOnlyLimit: true,
+        serverPid: () => orthanc?.pid,
         peerSources: () => urls.map((u) => `dicomweb:${u}`),
         stop: () => orthanc?.stop(),
       });
