@@ -48,10 +48,11 @@ t.test('report: a Markdown row and a bar per setup, limits drawn', async (t) => 
     peer: { framesPerSecond: peer },
     oursOverPeer: fps / peer,
   });
-  const result = { title: 'T <&>', subtitle: 'S', setups: [setup('SSD warm', 38, 1000, 19), setup('HTTP slow', 11, 12, 10)] };
+  const result = { title: 'T <&>', subtitle: 'S', setups: [setup('SSD warm', 38, 1000, 19), { ...setup('HTTP slow', 11, 12, 10), cpuServer: 0.052 }] };
   const md: string = markdown(result);
   const rows = md.split('\n');
   t.equal(rows.length, 4, 'header, rule, two rows');
+  t.match(rows[3], /\| 80% \/ 95% \/ 5\.2% \|/, 'the local server\'s CPU share');
   t.match(rows[2], /\| SSD warm \| 38\.0 \| 8\.0 \| 30 \/ 80 \| 80% \/ 95% \/ - \| 1000\.0 \(fio\) \| 40\.0 \| decode \| 1 \(93% with 1\) \| 19\.0 \| 2\.00× \|/);
   const svg: string = svgChart(result);
   t.ok(svg.startsWith('<svg') && svg.trim().endsWith('</svg>'));
