@@ -22,6 +22,19 @@ export interface DecodedFrame {
    * a JPEG codec that converts YCbCr to RGB while decoding reports 'RGB'.
    */
   photometricInterpretation: string;
+  /**
+   * What the codec noticed without failing: a frame decoded only in part (allowed by
+   * decode.partial), a stream whose colour model disagrees with the DICOM label. The
+   * pipeline reports each as a warning record.
+   */
+  warnings?: DecodeWarning[];
+}
+
+/** A problem with a frame that did not stop its decode. `code` is a stable DF_WARN_* string. */
+export interface DecodeWarning {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
 }
 
 export type VoiSpec =
