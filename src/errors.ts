@@ -128,6 +128,10 @@ export class DecodeError extends DicomflowError {
 export class DecodeWorkerError extends DicomflowError {
   override readonly code = 'DF_ERR_DECODE_WORKER';
 }
+/** A frame's decode ran past decode.timeoutMs; its worker was terminated and replaced, and the rest continued. */
+export class DecodeTimeoutError extends DicomflowError {
+  override readonly code = 'DF_ERR_DECODE_TIMEOUT';
+}
 /** An option passed to a phantom, encoder or writer of synthetic data is out of range or inconsistent. */
 export class SynthOptionError extends DicomflowError {
   override readonly code = 'DF_ERR_SYNTH_OPTION';
@@ -172,6 +176,7 @@ const byCode = new Map<string, new (message: string, where?: Where, options?: { 
   ['DF_ERR_FRAME_COUNT', FrameCountError],
   ['DF_ERR_DECODE', DecodeError],
   ['DF_ERR_DECODE_WORKER', DecodeWorkerError],
+  ['DF_ERR_DECODE_TIMEOUT', DecodeTimeoutError],
   ['DF_ERR_CODEC_MISSING', CodecMissingError],
   ['DF_ERR_BATCH_SHAPE', BatchShapeError],
   ['DF_ERR_CHECKPOINT', CheckpointError],

@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import { createPipeline, type ErrorRecord } from '../pipeline/index.js';
 import { configOverrides, parseCommandLine } from './args.js';
 import { Progress, formatBytes } from './progress.js';
+import { recordLine } from './terminal.js';
 import { fileURLToPath } from 'node:url';
 
 const DEFAULT_CONFIG = fileURLToPath(new URL('../../pipeline.config.json', import.meta.url));
@@ -38,6 +39,8 @@ export interface IngestSummary {
   batches: number;
   workers: number;
   errors: number;
+  /** Frames delivered with a DF_WARN_* record (partial decodes allowed by decode.partial, contradicted colour labels). */
+  warnings: number;
   errorsFile: string | null;
 }
 
@@ -53,15 +56,16 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   let errorsOut: WriteStream | null = null;
   const json = Boolean(values.json);
   const progress = new Progress();
-  const onError = (r: ErrorRecord) => {
+  // Errors and warnings share errors.jsonl (each record says its severity), in the order they happened.
+  const onRecord = (r: ErrorRecord) => {
     errorsOut ??= createWriteStream(errorsPath);
     errorsOut.write(`${JSON.stringify(r)}\n`);
     if (!json) {
       progress.clear();
-      process.stderr.write(`error: ${r.file}${r.frame !== null ? ` frame ${r.frame}` : ''}: ${r.code}: ${r.message}\n`);
+      process.stderr.write(`${recordLine(r)}\n`);
     }
   };
-  const pipeline = createPipeline(config, { onError });
+  const pipeline = createPipeline(config, { onError: onRecord, onWarning: onRecord });
   const s = pipeline.stats;
   const t0 = performance.now();
   let batches = 0;
@@ -96,14 +100,15 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     batches,
     workers: pipeline.workers,
     errors: s.errors,
-    errorsFile: s.errors > 0 ? errorsPath : null,
+    warnings: s.warnings,
+    errorsFile: s.errors + s.warnings > 0 ? errorsPath : null,
   };
   if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else {
     process.stdout.write(
       `ingest: ${summary.frames} frames from ${summary.files} file(s) in ${summary.seconds} s with ${summary.workers} worker(s): ` +
         `${summary.framesPerSecond} frames/s, ${summary.mbPerSecond} MB/s read, ${summary.mpxPerSecond} Mpx/s decoded, ` +
-        `${summary.errors} error(s)${summary.errors ? ` (see ${errorsPath})` : ''}\n`,
+        `${summary.errors} error(s)${summary.warnings ? `, ${summary.warnings} warning(s)` : ''}${summary.errorsFile ? ` (see ${errorsPath})` : ''}\n`,
     );
   }
   return summary.errors > 0 ? 1 : 0;

@@ -4,6 +4,7 @@
  * 2 usage or configuration error.
  */
 import { ConfigError, DicomflowError, UsageError } from '../errors.js';
+import { forTerminal } from './terminal.js';
 import { BENCH_HELP, benchCommand } from './bench.js';
 import { DECODE_HELP, decodeCommand } from './decode.js';
 import { INGEST_HELP, ingestCommand } from './ingest.js';
@@ -46,11 +47,11 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(rest);
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError) {
-      process.stderr.write(`dicomflow: ${err.message}\n`);
+      process.stderr.write(`dicomflow: ${forTerminal(err.message)}\n`);
       return 2;
     }
     if (err instanceof DicomflowError) {
-      process.stderr.write(`dicomflow: ${err.describe()}\n`);
+      process.stderr.write(`dicomflow: ${forTerminal(err.describe())}\n`);
       return 1;
     }
     process.stderr.write(`dicomflow: internal error: ${(err as Error).stack ?? String(err)}\n`);

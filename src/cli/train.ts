@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
 import { train, type TrainResult } from '../train/trainer.js';
 import { configOverrides, parseCommandLine } from './args.js';
+import { recordLine } from './terminal.js';
 import { Progress } from './progress.js';
 
 const DEFAULT_CONFIG = fileURLToPath(new URL('../../pipeline.config.json', import.meta.url));
@@ -59,8 +60,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
     onLog: log,
     onError: (r) => {
       errors++;
-      log(`error: ${r.file}${r.frame !== null ? ` frame ${r.frame}` : ''}: ${r.code}: ${r.message}`);
+      log(recordLine(r));
     },
+    onWarning: (r) => log(recordLine(r)),
     onSampleProgress: (done, total) => progress.update(`generating the sample task: ${done}/${total} images`),
     onStep: (s) => progress.update(`epoch ${s.epoch}/${s.epochs}: ${s.images} images, ${s.imagesPerSecond.toFixed(1)} images/s, loss ${s.loss.toFixed(4)}`),
   });

@@ -2,17 +2,25 @@
  * The decoders of CharLS and libjpeg-turbo share one calling convention:
  * copy the codestream into the WASM heap, decode, read frame info and the
  * decoded buffer. This runs it once, with the checks every codec needs.
+ *
+ * No stale output, by construction: each frame gets its own decoder object,
+ * deleted after. The wrappers keep the decoded pixels in a member vector
+ * that a failed decode leaves as it was, so a shared decoder hands back the
+ * previous frame's pixels for a damaged frame of the same size. A new
+ * object starts with an empty vector: a decode that writes nothing fails the
+ * size check instead. (Constructing one costs microseconds; the codec state
+ * itself is created inside each decode call anyway.)
  */
 import type { PixelDescription } from '../dicom/description.js';
-import type { DecodedFrame } from '../preprocess/types.js';
-import { decodeFailure, mismatch } from './errors.js';
+import type { DecodedFrame, DecodeWarning } from '../preprocess/types.js';
+import { decodeFailure, mismatch, partialDecode } from './errors.js';
+import { endsWithEoi, readJpegHeader, type JpegHeader } from './jpeg-header.js';
 import { toStored } from './stored.js';
-import type { Codec, FrameInfo } from './types.js';
-import { loadCodecModule, type CodecModuleSpec } from './wasm.js';
+import type { Codec, DecodeOptions, FrameInfo } from './types.js';
+import { collectCodecLog, loadCodecModule, type CodecModuleSpec } from './wasm.js';
 
 export interface SimpleDecoder {
   getEncodedBuffer(length: number): Uint8Array;
-  readHeader?(): void;
   decode(): void;
   getFrameInfo(): FrameInfo;
   getDecodedBuffer(): Uint8Array;
@@ -21,45 +29,77 @@ export interface SimpleDecoder {
 }
 
 export interface SimpleCodecOptions {
+  /** Refuses a codestream whose own header disagrees with the DICOM description (before any allocation). */
+  guard(h: JpegHeader, d: PixelDescription): void;
   /** Planar configuration of the decoded samples for colour images. */
   planar(decoder: SimpleDecoder): 0 | 1;
-  /** Photometric interpretation of the decoded samples. */
-  photometric(d: PixelDescription): string;
+  /** Photometric interpretation of the decoded samples, and any warning about it. */
+  photometric(d: PixelDescription, h: JpegHeader): { photometric: string; warning?: DecodeWarning };
+  /**
+   * Log lines by which the codec says it decoded only part of the frame
+   * (libjpeg's "Premature end of JPEG file" and "Corrupt JPEG data").
+   */
+  partialLine?: RegExp;
 }
 
+type DecoderModule = Record<string, new () => SimpleDecoder>;
+
 export function simpleCodec(name: string, spec: CodecModuleSpec, decoderClass: string, opts: SimpleCodecOptions): Codec {
-  let decoder: SimpleDecoder | undefined;
+  let module: DecoderModule | undefined;
   const codec: Codec = {
     name,
     async init() {
-      if (decoder) return;
-      const m = await loadCodecModule<Record<string, new () => SimpleDecoder>>(spec);
-      decoder ??= new m[decoderClass]!();
+      module ??= await loadCodecModule<DecoderModule>(spec);
     },
-    async decode(bytes: Uint8Array, d: PixelDescription): Promise<DecodedFrame> {
+    async decode(bytes: Uint8Array, d: PixelDescription, options: DecodeOptions = {}): Promise<DecodedFrame> {
+      const h = readJpegHeader(bytes);
+      opts.guard(h, d);
       await codec.init();
-      const dec = decoder!;
+      const warnings: DecodeWarning[] = [];
+      let dec: SimpleDecoder | undefined;
+      let stop: (() => string[]) | undefined;
       try {
+        dec = new module![decoderClass]!();
         dec.getEncodedBuffer(bytes.length).set(bytes);
-        if (dec.readHeader) {
-          dec.readHeader();
-          const h = dec.getFrameInfo();
-          if (h.width !== d.columns || h.height !== d.rows) throw mismatch(name, 'size', `${h.width}x${h.height}`, `${d.columns}x${d.rows}`);
-        }
+        stop = collectCodecLog();
         dec.decode();
+        const log = stop();
+        stop = undefined;
         const info = dec.getFrameInfo();
-        if (info.width !== d.columns || info.height !== d.rows) throw mismatch(name, 'size', `${info.width}x${info.height}`, `${d.columns}x${d.rows}`);
-        if (info.componentCount !== d.samplesPerPixel) throw mismatch(name, 'component count', info.componentCount, d.samplesPerPixel);
-        return {
-          pixels: toStored(dec.getDecodedBuffer(), info.bitsPerSample > 8 ? 2 : 1, d),
+        if (info.width !== d.columns || info.height !== d.rows) throw mismatch(name, 'decoded size', `${info.width}x${info.height}`, `${d.columns}x${d.rows}`);
+        if (info.componentCount !== d.samplesPerPixel) throw mismatch(name, 'decoded component count', info.componentCount, d.samplesPerPixel);
+        const sampleBytes = info.bitsPerSample > 8 ? 2 : 1;
+        const out = dec.getDecodedBuffer();
+        const expected = d.rows * d.columns * d.samplesPerPixel * sampleBytes;
+        if (out.length !== expected) throw mismatch(name, 'decoded byte count', out.length, expected);
+        const partialLines = opts.partialLine ? log.filter((l) => opts.partialLine!.test(l)) : [];
+        if (partialLines.length > 0) warnings.push(partialDecode(name, partialLines.join('; '), options.partial));
+        else if (!endsWithEoi(bytes)) warnings.push(partialDecode(name, 'the codestream does not end with an EOI marker (cut short)', options.partial));
+        for (const line of log) if (!partialLines.includes(line)) warnings.push({ code: 'DF_WARN_CODEC', message: `${name}: ${line}`, details: { codec: name } });
+        const color = d.samplesPerPixel === 3 ? opts.photometric(d, h) : { photometric: d.photometricInterpretation };
+        if (color.warning) warnings.push(color.warning);
+        const frame: DecodedFrame = {
+          // toStored copies out of the WASM heap before the decoder is deleted below.
+          pixels: toStored(out, sampleBytes, d),
           width: info.width,
           height: info.height,
           samplesPerPixel: d.samplesPerPixel as 1 | 3,
           planarConfiguration: d.samplesPerPixel === 3 ? opts.planar(dec) : 0,
-          photometricInterpretation: opts.photometric(d),
+          photometricInterpretation: color.photometric,
         };
+        if (warnings.length > 0) frame.warnings = warnings;
+        return frame;
       } catch (err) {
-        throw decodeFailure(name, spec, err, () => (decoder = undefined));
+        const lines = stop ? stop() : [];
+        stop = undefined;
+        throw decodeFailure(name, spec, err, () => (module = undefined), lines);
+      } finally {
+        stop?.();
+        try {
+          dec?.delete();
+        } catch {
+          // A trapped instance may not even delete; it is dropped above.
+        }
       }
     },
   };

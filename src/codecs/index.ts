@@ -41,6 +41,18 @@ export function codecFor(transferSyntax: string): Codec | undefined {
   return registry.get(transferSyntax);
 }
 
+/**
+ * Puts `codec` in place of the one registered for a transfer syntax, in this
+ * thread, and returns the one it replaced: for stand-ins in tests (a codec
+ * that never returns, to check the decode time limit) and for codecs of
+ * one's own.
+ */
+export function setCodec(transferSyntax: string, codec: Codec): Codec | undefined {
+  const before = registry.get(transferSyntax);
+  registry.set(transferSyntax, codec);
+  return before;
+}
+
 /** Transfer syntaxes with a codec. */
 export function decodableSyntaxes(): string[] {
   return [...registry.keys()];

@@ -6,6 +6,7 @@
  * allocates anything, and so the sub-resolution level can be chosen.
  */
 import { DecodeError } from '../errors.js';
+import { hasMarkerNearEnd } from './jpeg-header.js';
 
 export interface J2kHeader {
   width: number;
@@ -66,6 +67,56 @@ export function readJ2kHeader(b: Uint8Array): J2kHeader {
   }
   if (header.decompositions < 0) throw bad('no COD marker in the main header');
   return header;
+}
+
+const JP2_SIGNATURE = Uint8Array.of(0x00, 0x00, 0x00, 0x0c, 0x6a, 0x50, 0x20, 0x20, 0x0d, 0x0a, 0x87, 0x0a);
+
+/** The fragment starts with a JP2 file's signature box (ISO 15444-1 I.5.1). */
+export function isJp2(b: Uint8Array): boolean {
+  if (b.length < JP2_SIGNATURE.length) return false;
+  for (let i = 0; i < JP2_SIGNATURE.length; i++) if (b[i] !== JP2_SIGNATURE[i]) return false;
+  return true;
+}
+
+/**
+ * The codestream inside a JP2 file: the contents of its first `jp2c` box
+ * (ISO 15444-1 I.4, I.5.4). DICOM wants a bare codestream (PS3.5 A.4.4),
+ * but some writers store the whole JP2 file in the fragment; GDCM and
+ * OpenJPEG decode those, and so does this. Other bytes pass through.
+ *
+ * @example unwrapJp2(fragment).codestream // starts with FF 4F FF 51
+ */
+export function unwrapJp2(b: Uint8Array): { codestream: Uint8Array; jp2: boolean } {
+  if (!isJp2(b)) return { codestream: b, jp2: false };
+  const dv = new DataView(b.buffer, b.byteOffset, b.length);
+  let at = 0;
+  while (at + 8 <= b.length) {
+    let length = dv.getUint32(at);
+    const type = dv.getUint32(at + 4);
+    let header = 8;
+    if (length === 1) {
+      // XLBox: a 64-bit length follows.
+      if (at + 16 > b.length) break;
+      length = Number(dv.getBigUint64(at + 8));
+      header = 16;
+    } else if (length === 0) {
+      length = b.length - at; // the last box runs to the end of the file
+    }
+    if (length < header) throw new DecodeError(`JP2 box at byte ${at} has length ${length}, shorter than its header`, { stage: 'decode' });
+    if (type === 0x6a703263 /* 'jp2c' */) return { codestream: b.subarray(at + header, Math.min(b.length, at + length)), jp2: true };
+    at += length;
+  }
+  throw new DecodeError('JP2 file in the fragment holds no contiguous codestream box (jp2c)', { stage: 'decode' });
+}
+
+/**
+ * True when the codestream ends with EOC (FF D9), allowing for the bytes
+ * DICOM pads fragments with (PS3.5 A.4). Without it the codestream was cut
+ * short: OpenJPEG then decodes what it has and fills in the rest. FF D9
+ * cannot occur inside packet data (ISO 15444-1 B.10.1 bit stuffing).
+ */
+export function endsWithEoc(b: Uint8Array): boolean {
+  return hasMarkerNearEnd(b, 0xd9);
 }
 
 /** Image size after discarding `level` resolution levels (ISO 15444-1 B.5). */

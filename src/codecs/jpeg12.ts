@@ -7,10 +7,12 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { PixelDescription } from '../dicom/description.js';
-import type { DecodedFrame } from '../preprocess/types.js';
-import { codecError, mismatch } from './errors.js';
+import type { DecodedFrame, DecodeWarning } from '../preprocess/types.js';
+import { codecError, mismatch, partialDecode } from './errors.js';
+import { SOF, endsWithEoi, guardJpeg, jpegColorModel, readJpegHeader } from './jpeg-header.js';
+import { jpegColor } from './libjpeg-turbo.js';
 import { toStored } from './stored.js';
-import type { Codec } from './types.js';
+import type { Codec, DecodeOptions } from './types.js';
 
 /**
  * cornerstone's jpeg.js level-shifts with `(q + 2056 / bitConversion) >> 4`,
@@ -28,17 +30,6 @@ export function levelShiftBias(precision: number): number {
   const right = 2 ** (precision + 3) + 8;
   const bias = (used - right) / 16;
   return Number.isInteger(bias) ? bias : 0;
-}
-
-/** Sample precision from the first SOF marker segment (ITU T.81 B.2.2), or 8 when none is found. */
-export function jpegPrecision(b: Uint8Array): number {
-  for (let i = 2; i + 4 < b.length; ) {
-    if (b[i] !== 0xff) return 8;
-    const m = b[i + 1]!;
-    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) return b[i + 4]!;
-    i += 2 + ((b[i + 2]! << 8) | b[i + 3]!);
-  }
-  return 8;
 }
 
 interface JpegImage {
@@ -59,26 +50,38 @@ export const jpeg12: Codec = {
     const file = pathToFileURL(join(dirname(pkg), 'dist/esm/codecs/jpeg.js')).href;
     JpegImageClass = ((await import(file)) as { default: new () => JpegImage }).default;
   },
-  async decode(bytes: Uint8Array, d: PixelDescription): Promise<DecodedFrame> {
+  async decode(bytes: Uint8Array, d: PixelDescription, options: DecodeOptions = {}): Promise<DecodedFrame> {
+    const h = readJpegHeader(bytes);
+    // Process 2 and 4 (SOF1); some writers label 8-bit baseline frames 4.51.
+    guardJpeg(h, d, { codec: 'jpeg-js', maxPrecision: 12, sofs: [SOF.baseline, SOF.extended] });
     await jpeg12.init();
+    const warnings: DecodeWarning[] = [];
+    // jpeg.js decodes a cut-short scan without complaint, leaving the rest of the frame at zero.
+    if (!endsWithEoi(bytes)) warnings.push(partialDecode('jpeg-js', 'the codestream does not end with an EOI marker (cut short)', options.partial));
+    const color = d.samplesPerPixel === 3 ? jpegColor('jpeg-js', d, h) : { photometric: d.photometricInterpretation };
+    if (color.warning) warnings.push(color.warning);
     try {
-      const jpeg = new JpegImageClass!();
+      const jpeg = new JpegImageClass!(); // one per frame: nothing carries over between frames
       jpeg.parse(bytes);
-      jpeg.colorTransform = false; // DICOM says what the samples are; no guessing from markers
+      // The stream decides the colour model, as libjpeg decides it (jpegColorModel); jpeg.js
+      // applies an Adobe transform flag of 1 by itself and otherwise follows this property.
+      if (d.samplesPerPixel === 3) jpeg.colorTransform = jpegColorModel(h).model === 'YCbCr';
       const pixelData = d.bitsAllocated > 8 ? jpeg.getData16(d.columns, d.rows) : jpeg.getData(d.columns, d.rows);
       const expected = d.rows * d.columns * d.samplesPerPixel;
       if (pixelData.length !== expected) throw mismatch('jpeg-js', 'sample count', pixelData.length, expected);
-      const bias = levelShiftBias(jpegPrecision(bytes));
+      const bias = levelShiftBias(h.precision);
       if (bias !== 0) for (let i = 0; i < pixelData.length; i++) pixelData[i] = Math.max(0, pixelData[i]! - bias);
       const raw = new Uint8Array(pixelData.buffer, pixelData.byteOffset, pixelData.byteLength);
-      return {
+      const frame: DecodedFrame = {
         pixels: toStored(raw, pixelData.BYTES_PER_ELEMENT as 1 | 2, d, true),
         width: d.columns,
         height: d.rows,
         samplesPerPixel: d.samplesPerPixel as 1 | 3,
         planarConfiguration: 0,
-        photometricInterpretation: d.photometricInterpretation,
+        photometricInterpretation: color.photometric,
       };
+      if (warnings.length > 0) frame.warnings = warnings;
+      return frame;
     } catch (err) {
       throw codecError('jpeg-js', err);
     }

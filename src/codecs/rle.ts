@@ -5,9 +5,10 @@
  */
 import type { PixelDescription } from '../dicom/description.js';
 import { DecodeError } from '../errors.js';
-import type { DecodedFrame } from '../preprocess/types.js';
+import type { DecodedFrame, DecodeWarning } from '../preprocess/types.js';
+import { mismatch, partialDecode, type PartialPolicy } from './errors.js';
 import { toStored } from './stored.js';
-import type { Codec } from './types.js';
+import type { Codec, DecodeOptions } from './types.js';
 
 /** PackBits into `out` at `start`, every `step` bytes; returns how many bytes it wrote. */
 function unpackSegment(src: Uint8Array, from: number, to: number, out: Uint8Array, start: number, step: number, count: number): number {
@@ -33,36 +34,55 @@ function unpackSegment(src: Uint8Array, from: number, to: number, out: Uint8Arra
   return n;
 }
 
-export function decodeRleFrame(bytes: Uint8Array, d: PixelDescription): Uint8Array {
+/**
+ * One RLE frame to interleaved little-endian samples. A header that
+ * disagrees with the description is refused before anything is allocated;
+ * a frame whose segments run out early (cut short) is a partial decode.
+ */
+export function decodeRleFrame(bytes: Uint8Array, d: PixelDescription, policy?: PartialPolicy, warnings: DecodeWarning[] = []): Uint8Array {
   if (bytes.length < 64) throw new DecodeError(`RLE frame is ${bytes.length} bytes, shorter than its 64-byte header`, { stage: 'decode' });
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const segments = dv.getUint32(0, true);
   const bytesPerSample = d.bitsAllocated / 8;
   const expected = d.samplesPerPixel * bytesPerSample;
-  if (segments !== expected) {
-    throw new DecodeError(`RLE frame has ${segments} segments; ${d.samplesPerPixel} sample(s) of ${d.bitsAllocated} bits need ${expected}`, { stage: 'decode' });
-  }
+  // PS3.5 G.3.1: one segment per byte of each sample, at most 15.
+  if (segments !== expected) throw mismatch('rle', 'segment count', segments, `${expected} (${d.samplesPerPixel} sample(s) of ${d.bitsAllocated} bits)`);
   const pixels = d.rows * d.columns;
-  const out = new Uint8Array(pixels * expected);
+  const starts: number[] = [];
+  for (let s = 0; s < segments; s++) starts.push(dv.getUint32(4 + 4 * s, true));
   for (let s = 0; s < segments; s++) {
-    const start = dv.getUint32(4 + 4 * s, true);
-    const end = s + 1 < segments ? dv.getUint32(8 + 4 * s, true) : bytes.length;
-    if (start < 64 || start > end || end > bytes.length) throw new DecodeError(`RLE segment ${s} offsets ${start}..${end} are outside the frame`, { stage: 'decode' });
+    const start = starts[s]!;
+    const next = s + 1 < segments ? starts[s + 1]! : null;
+    if (start < 64 || (next !== null && next < start)) {
+      throw new DecodeError(`RLE segment ${s} offset ${start} is not after the header and before segment ${s + 1} (${next ?? 'end'})`, { stage: 'decode' }, { details: { segment: s, start, next } });
+    }
+  }
+  const out = new Uint8Array(pixels * expected);
+  const short: string[] = [];
+  for (let s = 0; s < segments; s++) {
+    const start = starts[s]!;
+    const end = s + 1 < segments ? starts[s + 1]! : bytes.length;
+    if (start >= bytes.length) {
+      short.push(`segment ${s} starts at byte ${start}, past the frame's ${bytes.length} bytes`);
+      continue;
+    }
     const component = Math.floor(s / bytesPerSample);
     const byteInSample = bytesPerSample - 1 - (s % bytesPerSample); // segments are MSB first; output is little endian
     // Interleaved output (planar configuration 0), whatever the file's PlanarConfiguration says.
-    const written = unpackSegment(bytes, start, end, out, component * bytesPerSample + byteInSample, expected, pixels);
-    if (written < pixels) throw new DecodeError(`RLE segment ${s} decodes to ${written} bytes, ${pixels} expected`, { stage: 'decode' });
+    const written = unpackSegment(bytes, start, Math.min(end, bytes.length), out, component * bytesPerSample + byteInSample, expected, pixels);
+    if (written < pixels) short.push(`segment ${s} decodes to ${written} bytes, ${pixels} expected`);
   }
+  if (short.length > 0) warnings.push(partialDecode('rle', short.join('; '), policy));
   return out;
 }
 
 export const rle: Codec = {
   name: 'rle',
   async init() {},
-  async decode(bytes: Uint8Array, d: PixelDescription): Promise<DecodedFrame> {
-    const raw = decodeRleFrame(bytes, d);
-    return {
+  async decode(bytes: Uint8Array, d: PixelDescription, options: DecodeOptions = {}): Promise<DecodedFrame> {
+    const warnings: DecodeWarning[] = [];
+    const raw = decodeRleFrame(bytes, d, options.partial, warnings);
+    const frame: DecodedFrame = {
       pixels: toStored(raw, (d.bitsAllocated / 8) as 1 | 2 | 4, d, true),
       width: d.columns,
       height: d.rows,
@@ -70,5 +90,7 @@ export const rle: Codec = {
       planarConfiguration: 0,
       photometricInterpretation: d.photometricInterpretation,
     };
+    if (warnings.length > 0) frame.warnings = warnings;
+    return frame;
   },
 };

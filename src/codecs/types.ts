@@ -1,6 +1,7 @@
 /** The contract every codec wrapper meets. */
 import type { PixelDescription } from '../dicom/description.js';
 import type { DecodedFrame } from '../preprocess/types.js';
+import type { PartialPolicy } from './errors.js';
 
 export interface DecodeOptions {
   /**
@@ -8,6 +9,12 @@ export interface DecodeOptions {
    * the smallest one still at least this size. Others ignore it.
    */
   atLeast?: { width: number; height: number } | null;
+  /**
+   * A frame the codec could decode only in part (a cut-short or damaged
+   * codestream): 'error' (the default) fails it with DF_ERR_DECODE, 'allow'
+   * keeps it with a DF_WARN_PARTIAL_DECODE warning.
+   */
+  partial?: PartialPolicy;
 }
 
 export interface Codec {

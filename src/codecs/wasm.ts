@@ -6,6 +6,7 @@
  * only with DICOMFLOW_DEBUG=1.
  */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -24,6 +25,7 @@ export function wasmDir(): string {
 }
 
 const recent: string[] = [];
+let collector: string[] | null = null;
 /** The last codec log lines (kept for error reports; never printed to stdout). */
 export function codecLog(): readonly string[] {
   return recent;
@@ -31,7 +33,26 @@ export function codecLog(): readonly string[] {
 function sink(line: string): void {
   recent.push(line);
   if (recent.length > 50) recent.shift();
+  collector?.push(line);
   if (process.env.DICOMFLOW_DEBUG === '1') process.stderr.write(`[codec] ${line}\n`);
+}
+
+/**
+ * Collects what the codecs print from now until the returned function is
+ * called, which returns the lines. A decode runs synchronously inside the
+ * WASM call, so the lines between start and stop are that decode's own:
+ * OpenJPEG reports a cut-short or damaged codestream only there.
+ *
+ * @example const stop = collectCodecLog(); decoder.decode(); const lines = stop();
+ */
+export function collectCodecLog(): () => string[] {
+  const mine: string[] = [];
+  const outer = collector;
+  collector = mine;
+  return () => {
+    collector = outer;
+    return mine;
+  };
 }
 
 /**
@@ -48,8 +69,18 @@ export function assertCodecBinaries(specs: readonly CodecModuleSpec[]): void {
   }
 }
 
+// The tsconfig's lib has no DOM, and Node's types do not declare the WebAssembly namespace: the little used here.
+type WasmModule = object;
+type WasmInstance = object;
+type WasmImports = Record<string, unknown>;
+declare const WebAssembly: {
+  compile(bytes: Uint8Array): Promise<WasmModule>;
+  instantiate(module: WasmModule, imports: WasmImports): Promise<WasmInstance>;
+};
+
 const require = createRequire(import.meta.url);
 const loaded = new Map<string, Promise<unknown>>();
+const compiled = new Map<string, Promise<WasmModule>>();
 
 /**
  * Forgets a module instance so the next load makes a fresh one: after a WASM
@@ -57,6 +88,42 @@ const loaded = new Map<string, Promise<unknown>>();
  */
 export function dropCodecModule(spec: CodecModuleSpec): void {
   loaded.delete(spec.wasmFile);
+}
+
+function binaryPath(spec: CodecModuleSpec): string {
+  const wasmPath = join(wasmDir(), spec.wasmFile);
+  if (!existsSync(wasmPath)) {
+    throw new CodecMissingError(`codec binary ${wasmPath} is missing: run npm install (wasm/stage.mjs copies it from ${spec.glue.replace(/\/wasmjs$/, '')})`, {
+      stage: 'decode',
+    });
+  }
+  return wasmPath;
+}
+
+/** The binary compiled once per thread; every instance made from it starts from a clean heap. */
+function compiledModule(spec: CodecModuleSpec): Promise<WasmModule> {
+  let p = compiled.get(spec.wasmFile);
+  if (!p) {
+    p = (async () => WebAssembly.compile(await readFile(binaryPath(spec))))();
+    p.catch(() => compiled.delete(spec.wasmFile));
+    compiled.set(spec.wasmFile, p);
+  }
+  return p;
+}
+
+async function instantiate<T>(spec: CodecModuleSpec): Promise<T> {
+  const wasmModule = await compiledModule(spec);
+  const factory = ((await import(pathToFileURL(require.resolve(spec.glue)).href)) as { default: (o: object) => Promise<T> }).default;
+  return factory({
+    print: sink,
+    printErr: sink,
+    // Emscripten's hook for bringing our own instance: instantiating a compiled module is
+    // fast, so a fresh instance (no state left by any earlier frame) is cheap to have.
+    instantiateWasm(imports: WasmImports, done: (instance: WasmInstance, module: WasmModule) => void) {
+      void WebAssembly.instantiate(wasmModule, imports).then((instance) => done(instance, wasmModule));
+      return {};
+    },
+  });
 }
 
 /**
@@ -67,18 +134,17 @@ export function dropCodecModule(spec: CodecModuleSpec): void {
 export function loadCodecModule<T>(spec: CodecModuleSpec): Promise<T> {
   let p = loaded.get(spec.wasmFile);
   if (!p) {
-    p = (async () => {
-      const wasmPath = join(wasmDir(), spec.wasmFile);
-      if (!existsSync(wasmPath)) {
-        throw new CodecMissingError(`codec binary ${wasmPath} is missing: run npm install (wasm/stage.mjs copies it from ${spec.glue.replace(/\/wasmjs$/, '')})`, {
-          stage: 'decode',
-        });
-      }
-      const factory = ((await import(pathToFileURL(require.resolve(spec.glue)).href)) as { default: (o: object) => Promise<T> }).default;
-      return factory({ locateFile: (f: string) => (f.endsWith('.wasm') ? wasmPath : f), print: sink, printErr: sink });
-    })();
+    p = instantiate<T>(spec);
     p.catch(() => loaded.delete(spec.wasmFile));
     loaded.set(spec.wasmFile, p);
   }
   return p as Promise<T>;
+}
+
+/**
+ * A new module instance that shares nothing with the cached one: for checks
+ * that a result does not depend on what the shared instance decoded before.
+ */
+export function freshCodecModule<T>(spec: CodecModuleSpec): Promise<T> {
+  return instantiate<T>(spec);
 }

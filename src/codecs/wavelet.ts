@@ -5,12 +5,13 @@
  * level 3 gives 256x256 and skips most of the work.
  */
 import type { PixelDescription } from '../dicom/description.js';
-import type { DecodedFrame } from '../preprocess/types.js';
-import { decodeFailure, mismatch } from './errors.js';
-import { readJ2kHeader, sizeAtLevel } from './j2k-header.js';
+import type { DecodedFrame, DecodeWarning } from '../preprocess/types.js';
+import { DecodeError } from '../errors.js';
+import { decodeFailure, mismatch, partialDecode } from './errors.js';
+import { endsWithEoc, readJ2kHeader, sizeAtLevel, unwrapJp2 } from './j2k-header.js';
 import { toStored } from './stored.js';
 import type { Codec, DecodeOptions, FrameInfo } from './types.js';
-import { loadCodecModule, type CodecModuleSpec } from './wasm.js';
+import { collectCodecLog, loadCodecModule, type CodecModuleSpec } from './wasm.js';
 
 interface WaveletDecoder {
   getEncodedBuffer(length: number): Uint8Array;
@@ -47,30 +48,49 @@ function decodedPhotometric(p: string): string {
   return p === 'YBR_RCT' || p === 'YBR_ICT' ? 'RGB' : p;
 }
 
+/**
+ * Log lines by which the codecs say the codestream was cut short or damaged
+ * and the frame holds made-up data: OpenJPEG's "[WARNING]" and OpenJPH's
+ * "ojph warning" reports (truncated tile parts, a stream that ends early,
+ * packets that cannot be read). "[ERROR]" means nothing usable was decoded.
+ */
+const WARNING_LINE = /^\[WARNING\]|ojph warning/i;
+const ERROR_LINE = /^\[ERROR\]|ojph error/i;
+
 export function waveletCodec(name: string, spec: CodecModuleSpec, decoderClass: string): Codec {
-  let decoder: WaveletDecoder | undefined;
+  let module: WaveletModule | undefined;
   const codec: Codec = {
     name,
     async init() {
-      if (decoder) return;
-      const m = await loadCodecModule<WaveletModule>(spec);
-      decoder ??= new m[decoderClass]!();
+      module ??= await loadCodecModule<WaveletModule>(spec);
     },
     async decode(bytes: Uint8Array, d: PixelDescription, options: DecodeOptions = {}): Promise<DecodedFrame> {
+      // Check before decoding: a codestream that claims more than the header is a bomb or a mislabelled file.
+      // (The codec's own readHeader() leaves its frame info empty in this build, so the header is read here.)
+      const { codestream } = unwrapJp2(bytes);
+      const h = readJ2kHeader(codestream);
+      if (h.width !== d.columns) throw mismatch(name, 'width', h.width, d.columns);
+      if (h.height !== d.rows) throw mismatch(name, 'height', h.height, d.rows);
+      if (h.components !== d.samplesPerPixel) throw mismatch(name, 'component count', h.components, d.samplesPerPixel);
+      if (h.precision > d.bitsAllocated) throw mismatch(name, 'precision', h.precision, `BitsAllocated ${d.bitsAllocated}`);
+      const level = options.atLeast ? chooseLevel(h, options.atLeast, h.decompositions, (l) => sizeAtLevel(h, l)) : 0;
       await codec.init();
-      const dec = decoder!;
+      const warnings: DecodeWarning[] = [];
+      // A decoder per frame (see emscripten.ts): after a failed opj_decode the wrapper returns
+      // without touching its output vector, so a shared decoder would hand back the last frame.
+      let dec: WaveletDecoder | undefined;
+      let stop: (() => string[]) | undefined;
       try {
-        // Check before decoding: a codestream that claims more than the header is a bomb or a mislabelled file.
-        // (The codec's own readHeader() leaves its frame info empty in this build, so the header is read here.)
-        const h = readJ2kHeader(bytes);
-        if (h.width !== d.columns) throw mismatch(name, 'width', h.width, d.columns);
-        if (h.height !== d.rows) throw mismatch(name, 'height', h.height, d.rows);
-        if (h.components !== d.samplesPerPixel) throw mismatch(name, 'component count', h.components, d.samplesPerPixel);
-        if (h.precision > d.bitsAllocated) throw mismatch(name, 'precision', h.precision, `BitsAllocated ${d.bitsAllocated}`);
-        const level = options.atLeast ? chooseLevel(h, options.atLeast, h.decompositions, (l) => sizeAtLevel(h, l)) : 0;
-        dec.getEncodedBuffer(bytes.length).set(bytes);
+        dec = new module![decoderClass]!();
+        // The bare codestream: OpenJPEG would take the JP2 file too, but OpenJPH would not.
+        dec.getEncodedBuffer(codestream.length).set(codestream);
+        stop = collectCodecLog();
         if (level > 0) dec.decodeSubResolution(level, 0);
         else dec.decode();
+        const log = stop();
+        stop = undefined;
+        const errors = log.filter((l) => ERROR_LINE.test(l));
+        if (errors.length > 0) throw new DecodeError(`${name} could not decode the frame: ${errors.join('; ')}`, { stage: 'decode' }, { details: { codec: name } });
         const info = dec.getFrameInfo();
         const size = sizeAtLevel(h, level);
         const srcBytes = info.bitsPerSample > 8 ? 2 : 1;
@@ -78,7 +98,11 @@ export function waveletCodec(name: string, spec: CodecModuleSpec, decoderClass: 
         if (out.length !== size.width * size.height * h.components * srcBytes) {
           throw mismatch(name, 'decoded size', out.length, size.width * size.height * h.components * srcBytes);
         }
-        return {
+        const damage = log.filter((l) => WARNING_LINE.test(l));
+        if (damage.length > 0) warnings.push(partialDecode(name, damage.join('; ').trim(), options.partial));
+        else if (!endsWithEoc(codestream)) warnings.push(partialDecode(name, 'the codestream does not end with an EOC marker (cut short)', options.partial));
+        const frame: DecodedFrame = {
+          // toStored copies out of the WASM heap before the decoder is deleted below.
           pixels: toStored(out, srcBytes, d),
           width: size.width,
           height: size.height,
@@ -86,8 +110,19 @@ export function waveletCodec(name: string, spec: CodecModuleSpec, decoderClass: 
           planarConfiguration: 0,
           photometricInterpretation: decodedPhotometric(d.photometricInterpretation),
         };
+        if (warnings.length > 0) frame.warnings = warnings;
+        return frame;
       } catch (err) {
-        throw decodeFailure(name, spec, err, () => (decoder = undefined));
+        const lines = stop ? stop() : [];
+        stop = undefined;
+        throw decodeFailure(name, spec, err, () => (module = undefined), lines);
+      } finally {
+        stop?.();
+        try {
+          dec?.delete();
+        } catch {
+          // A trapped instance may not even delete; it is dropped above.
+        }
       }
     },
   };

@@ -42,6 +42,13 @@ export interface PipelineConfig {
     workers: number;
     /** Decode J2K/HTJ2K straight to a resolution near the target when it is at most half the frame. */
     subResolution: boolean;
+    /**
+     * A frame the codec decoded only in part (a cut-short or damaged codestream): "error"
+     * makes it a DF_ERR_DECODE record; "allow" keeps it and reports a DF_WARN_PARTIAL_DECODE warning.
+     */
+    partial: 'error' | 'allow';
+    /** Longest one frame's decode may run; a worker stuck past it is replaced and the frame is DF_ERR_DECODE_TIMEOUT. 0 = no limit. */
+    timeoutMs: number;
   };
   preprocess: {
     /** "HxW", or null to keep each frame's size (then batches need equal sizes). */
@@ -134,6 +141,8 @@ export const OPTIONS: Record<string, Option> = {
   'parse.maxElementBytes': positiveInt(256 * 1024 * 1024),
   'decode.workers': count(0, '0 = available cores'),
   'decode.subResolution': bool(true),
+  'decode.partial': oneOf(['error', 'allow'], 'error'),
+  'decode.timeoutMs': count(30_000, 'milliseconds; 0 = no limit'),
   'preprocess.target': {
     rule: { type: 'string', nullable: true, pattern: /^[1-9]\d*x[1-9]\d*$/ },
     expected: 'a size "HxW" such as "256x256", or null',

@@ -29,11 +29,13 @@ export async function decodeFrame(task: DecodeTask): Promise<DecodeOutcome> {
     if (!codec) throw new UnsupportedTransferSyntaxError(`no codec for ${d.transferSyntaxName} (${d.transferSyntax})`, { stage: 'decode' });
     const t0 = performance.now();
     const atLeast = task.subResolution ? resolutionNeeded(d, spec) : null;
-    const frame = await codec.decode(task.bytes, d, { atLeast });
+    const frame = await codec.decode(task.bytes, d, { atLeast, partial: task.partial ?? 'error' });
     const t1 = performance.now();
     const sample = preprocess(frame, d, spec, frameIndex);
     const t2 = performance.now();
-    return { ok: true, data: sample.data, shape: sample.shape, decodeMs: t1 - t0, preprocessMs: t2 - t1, decodedWidth: frame.width, decodedHeight: frame.height };
+    const out: DecodeOutcome = { ok: true, data: sample.data, shape: sample.shape, decodeMs: t1 - t0, preprocessMs: t2 - t1, decodedWidth: frame.width, decodedHeight: frame.height };
+    if (frame.warnings) out.warnings = frame.warnings;
+    return out;
   } catch (err) {
     return { ok: false, error: toDicomflowError(err, { stage: 'decode', file, frame: frameIndex }).toJSON() };
   }

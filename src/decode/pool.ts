@@ -11,7 +11,8 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { DecodeWorkerError, errorFromJSON, type DicomflowError } from '../errors.js';
+import { DecodeTimeoutError, DecodeWorkerError, errorFromJSON, type DicomflowError } from '../errors.js';
+import type { DecodeWarning } from '../preprocess/types.js';
 import type { DecodeOutcome, DecodeTask, DecodeTiming } from './task.js';
 
 export interface PoolOptions {
@@ -21,10 +22,19 @@ export interface PoolOptions {
   queue?: number;
   /** Worker module (tests use a stand-in). Default: the compiled dist/decode/worker.js. */
   workerFile?: string;
+  /**
+   * Longest a frame's decode may run, from the moment a worker starts it
+   * (decode.timeoutMs); a worker stuck inside a codec past it is terminated
+   * and replaced, and the frame becomes DF_ERR_DECODE_TIMEOUT. 0 = no limit.
+   * Default 30000.
+   */
+  timeoutMs?: number;
 }
 
+export const DEFAULT_DECODE_TIMEOUT_MS = 30_000;
+
 export type Decoded =
-  | ({ ok: true; data: Float32Array | Uint8Array; shape: [number, number, number] } & DecodeTiming)
+  | ({ ok: true; data: Float32Array | Uint8Array; shape: [number, number, number]; warnings?: DecodeWarning[] } & DecodeTiming)
   | { ok: false; error: DicomflowError };
 
 /** The compiled worker, whether this module runs from src/ (tests) or dist/. */
@@ -32,6 +42,7 @@ export const DEFAULT_WORKER = fileURLToPath(new URL('../../dist/decode/worker.js
 
 export class DecodePool {
   readonly workers: number;
+  readonly timeoutMs: number;
   private readonly piscina: Piscina;
   private readonly limit: number;
   private inFlight = 0;
@@ -41,6 +52,7 @@ export class DecodePool {
 
   constructor(options: PoolOptions = {}) {
     this.workers = options.workers && options.workers > 0 ? options.workers : availableParallelism();
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_DECODE_TIMEOUT_MS;
     const queue = options.queue ?? this.workers * 2;
     this.limit = this.workers + queue;
     this.piscina = new Piscina({
@@ -64,9 +76,13 @@ export class DecodePool {
   async submit(task: DecodeTask): Promise<Decoded> {
     await this.ready();
     this.inFlight++; // no await between the check in ready() and here: the slot is ours
+    const watchdog = this.timeoutMs > 0 ? new Watchdog(this.timeoutMs) : null;
     let out: DecodeOutcome;
     try {
-      const run = this.piscina.run(task, { transferList: [task.bytes.buffer as ArrayBuffer] });
+      const run = this.piscina.run(watchdog ? { ...task, started: watchdog.started } : task, {
+        transferList: [task.bytes.buffer as ArrayBuffer],
+        ...(watchdog ? { signal: watchdog.signal } : {}),
+      });
       this.running.add(run);
       run.then(
         () => this.running.delete(run),
@@ -74,11 +90,19 @@ export class DecodePool {
       );
       out = (await run) as DecodeOutcome;
     } catch (err) {
-      return {
-        ok: false,
-        error: new DecodeWorkerError(`the decode worker died: ${(err as Error).message}`, { stage: 'decode', file: task.file, frame: task.frameIndex }, { cause: err }),
-      };
+      const where = { stage: 'decode' as const, file: task.file, frame: task.frameIndex };
+      if (watchdog?.fired) {
+        return {
+          ok: false,
+          error: new DecodeTimeoutError(`decoding the frame took longer than decode.timeoutMs (${this.timeoutMs} ms); its worker was stopped and replaced`, where, {
+            cause: err,
+            details: { timeoutMs: this.timeoutMs },
+          }),
+        };
+      }
+      return { ok: false, error: new DecodeWorkerError(`the decode worker died: ${(err as Error).message}`, where, { cause: err }) };
     } finally {
+      watchdog?.stop();
       this.inFlight--;
       this.waiters.shift()?.();
     }
@@ -100,5 +124,43 @@ export class DecodePool {
   async close(): Promise<void> {
     await Promise.allSettled([...this.running]);
     await this.piscina.destroy();
+  }
+}
+
+/**
+ * The decode time limit of one task. The worker writes its start time into
+ * shared memory (`started`); the timer re-arms while the task is still
+ * queued, so waiting behind other frames never counts against the limit.
+ */
+class Watchdog {
+  readonly started = new Float64Array(new SharedArrayBuffer(8));
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  fired = false;
+
+  constructor(private readonly limitMs: number) {
+    this.arm(limitMs);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  private arm(ms: number): void {
+    this.timer = setTimeout(() => this.check(), ms);
+    this.timer.unref();
+  }
+
+  private check(): void {
+    const t0 = this.started[0]!;
+    if (t0 === 0) return this.arm(this.limitMs); // still queued
+    const left = t0 + this.limitMs - Date.now();
+    if (left > 0) return this.arm(left);
+    this.fired = true;
+    this.controller.abort(new Error('decode time limit'));
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
   }
 }

@@ -1,7 +1,8 @@
 /** What crosses between the main thread and a decode worker. */
 import type { PixelDescription } from '../dicom/description.js';
 import type { SerializedError } from '../errors.js';
-import type { PreprocessSpec } from '../preprocess/types.js';
+import type { DecodeWarning, PreprocessSpec } from '../preprocess/types.js';
+import type { PartialPolicy } from '../codecs/errors.js';
 
 export interface DecodeTask {
   /** The encoded frame; its buffer is transferred to the worker, not copied. */
@@ -13,6 +14,14 @@ export interface DecodeTask {
   file: string;
   /** Let J2K/HTJ2K decode straight to a resolution near the target. */
   subResolution: boolean;
+  /** A frame decoded only in part: an error (default) or kept with a warning (decode.partial). */
+  partial?: PartialPolicy;
+  /**
+   * Set by the pool: the worker writes the time it starts the task here, so
+   * the decode time limit counts from the start of the decode, not from the
+   * time the task waited in the queue.
+   */
+  started?: Float64Array;
 }
 
 export interface DecodeTiming {
@@ -21,6 +30,8 @@ export interface DecodeTiming {
   /** Size the codec produced (smaller than the frame when sub-resolution decoding was used). */
   decodedWidth: number;
   decodedHeight: number;
+  /** What the codec noticed without failing (serialised with the outcome; the pipeline reports them). */
+  warnings?: DecodeWarning[];
 }
 
 export type DecodeOutcome =

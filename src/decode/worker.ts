@@ -22,6 +22,8 @@ class Moved {
 }
 
 export default async function decode(task: DecodeTask): Promise<unknown> {
+  // For the pool's time limit: it counts from here, not from when the task was queued.
+  if (task.started) task.started[0] = Date.now();
   const out = await decodeFrame(task);
   return out.ok ? move(new Moved(out, [out.data.buffer as ArrayBuffer]) as unknown as ArrayBuffer) : out;
 }

@@ -29,6 +29,8 @@ export type { ErrorRecord, LabeledSample, SampleId, SampleStats } from './sample
 export interface PipelineOptions {
   /** Called for every file or frame that failed; the pipeline goes on. */
   onError?(record: ErrorRecord): void;
+  /** Called for every warning about a delivered frame (DF_WARN_*: a partial decode allowed by decode.partial, a colour label the stream contradicts). */
+  onWarning?(record: ErrorRecord): void;
   /** Use these items instead of the config's sources. */
   items?: SourceItem[];
   /** Share a decode pool (train and validation pipelines); the pipeline then does not close it. */
@@ -39,6 +41,7 @@ export interface Pipeline extends AsyncIterable<Batch> {
   /** Counters, cumulative over passes. */
   readonly stats: SampleStats;
   readonly errors: ErrorRecord[];
+  readonly warnings: ErrorRecord[];
   /** The items of the last listing (after the first pass has started). */
   items(): Promise<SourceItem[]>;
   /** Labels to numbers, from the listed items. */
@@ -55,12 +58,17 @@ export interface Pipeline extends AsyncIterable<Batch> {
 export function createPipeline(config: PipelineConfig, options: PipelineOptions = {}): Pipeline {
   const spec = preprocessSpec(config.preprocess); // config errors surface here, before any work
   assertCodecsInstalled(); // so does an incomplete install
-  const pool = options.pool ?? new DecodePool({ workers: config.decode.workers });
-  const stats: SampleStats = { files: 0, frames: 0, bytesRead: 0, decodedPixels: 0, decodeMs: 0, preprocessMs: 0, errors: 0 };
+  const pool = options.pool ?? new DecodePool({ workers: config.decode.workers, timeoutMs: config.decode.timeoutMs });
+  const stats: SampleStats = { files: 0, frames: 0, bytesRead: 0, decodedPixels: 0, decodeMs: 0, preprocessMs: 0, errors: 0, warnings: 0 };
   const errors: ErrorRecord[] = [];
+  const warnings: ErrorRecord[] = [];
   const onError = (r: ErrorRecord) => {
     errors.push(r);
     options.onError?.(r);
+  };
+  const onWarning = (r: ErrorRecord) => {
+    warnings.push(r);
+    options.onWarning?.(r);
   };
   let listing: Promise<SourceItem[]> | undefined;
   const items = () =>
@@ -85,7 +93,9 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions 
       fileConcurrency: p.fileConcurrency,
       prefetchFrames: p.prefetchFrames > 0 ? p.prefetchFrames : 2 * pool.workers,
       limit: p.limit,
+      partial: config.decode.partial,
       onError,
+      onWarning,
       stats,
     });
     yield* p.shuffleBuffer > 0 ? shuffled(s, p.shuffleBuffer, seed) : s;
@@ -96,6 +106,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions 
   const pipeline: Pipeline = {
     stats,
     errors,
+    warnings,
     items,
     labels,
     workers: pool.workers,

@@ -10,7 +10,8 @@ import type { PixelDescription } from '../dicom/description.js';
 import { readDicom } from '../dicom/reader.js';
 import { toDicomflowError, type DicomflowError } from '../errors.js';
 import type { DecodePool, Decoded } from '../decode/pool.js';
-import type { PreprocessSpec } from '../preprocess/types.js';
+import type { DecodeWarning, PreprocessSpec } from '../preprocess/types.js';
+import type { PartialPolicy } from '../codecs/errors.js';
 import type { ItemReader, SourceItem } from '../sources/item.js';
 import { Prefetcher } from './prefetch.js';
 
@@ -34,14 +35,21 @@ export interface LabeledSample {
   preprocessMs: number;
 }
 
-/** One line of errors.jsonl. */
+/**
+ * One line of errors.jsonl: a file or frame that failed (severity "error",
+ * code DF_ERR_*; frame null when the file failed before or between frames),
+ * or a frame that was delivered with something the user must hear of
+ * (severity "warning", code DF_WARN_*).
+ */
 export interface ErrorRecord {
   file: string;
   frame: number | null;
   code: string;
   message: string;
+  severity: 'error' | 'warning';
   offset?: number;
   stage?: string;
+  details?: Record<string, unknown>;
 }
 
 export interface SampleStats {
@@ -53,6 +61,7 @@ export interface SampleStats {
   decodeMs: number;
   preprocessMs: number;
   errors: number;
+  warnings: number;
 }
 
 export interface SampleOptions {
@@ -64,14 +73,26 @@ export interface SampleOptions {
   prefetchFrames: number;
   /** Stop after this many frames (0 = all). */
   limit: number;
+  /** decode.partial: frames decoded only in part fail, or are kept with a warning. */
+  partial: PartialPolicy;
   onError(record: ErrorRecord): void;
+  onWarning(record: ErrorRecord): void;
   stats: SampleStats;
 }
 
 export function errorRecord(e: DicomflowError, file: string): ErrorRecord {
-  const r: ErrorRecord = { file: e.where.file ?? file, frame: e.where.frame ?? null, code: e.code, message: e.message };
+  const r: ErrorRecord = { file: e.where.file ?? file, frame: e.where.frame ?? null, code: e.code, message: e.message, severity: 'error' };
   if (e.where.offset !== undefined) r.offset = e.where.offset;
-  if (e.where.stage !== undefined) r.stage = e.where.stage;
+  r.stage = e.where.stage ?? 'parse';
+  return r;
+}
+
+/** Warnings that say something about the whole file, reported once for it rather than per frame. */
+const ONCE_PER_FILE: ReadonlySet<string> = new Set(['DF_WARN_COLOR_MODEL']);
+
+function warningRecord(w: DecodeWarning, file: string, frame: number): ErrorRecord {
+  const r: ErrorRecord = { file, frame, code: w.code, message: w.message, severity: 'warning', stage: 'decode' };
+  if (w.details) r.details = w.details;
   return r;
 }
 
@@ -113,6 +134,7 @@ async function* fileFrames(item: SourceItem, o: SampleOptions): AsyncGenerator<P
         frameIndex: frame.index,
         file: item.id,
         subResolution: o.subResolution,
+        partial: o.partial,
       });
       yield { decoded, frame: frame.index, description };
     }
@@ -143,6 +165,7 @@ export async function* samples(items: readonly SourceItem[], o: SampleOptions): 
       openUpTo(i + o.fileConcurrency - 1);
       const item = items[i]!;
       const frames = open.get(i)!;
+      const warnedOnce = new Set<string>();
       o.stats.files++;
       for await (const p of frames) {
         if ('failure' in p) {
@@ -155,6 +178,14 @@ export async function* samples(items: readonly SourceItem[], o: SampleOptions): 
           o.stats.errors++;
           o.onError(errorRecord(r.error, item.id));
           continue;
+        }
+        for (const w of r.warnings ?? []) {
+          if (ONCE_PER_FILE.has(w.code)) {
+            if (warnedOnce.has(w.code)) continue;
+            warnedOnce.add(w.code);
+          }
+          o.stats.warnings++;
+          o.onWarning(warningRecord(w, item.id, p.frame));
         }
         o.stats.frames++;
         o.stats.decodedPixels += r.decodedWidth * r.decodedHeight;

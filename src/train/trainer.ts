@@ -13,6 +13,7 @@ import { toTfDataset } from '../batch/tf-dataset.js';
 import { DecodePool } from '../decode/pool.js';
 import { CheckpointError, ConfigError } from '../errors.js';
 import { createPipeline, type ErrorRecord, type Pipeline } from '../pipeline/index.js';
+import { errorRecord } from '../pipeline/samples.js';
 import { resolveSources } from '../sources/index.js';
 import type { SourceItem } from '../sources/item.js';
 import { selectBackend } from './backend.js';
@@ -29,6 +30,8 @@ export interface TrainOptions {
   onLog?(line: string): void;
   onStep?(s: { epoch: number; epochs: number; images: number; imagesPerSecond: number; loss: number }): void;
   onError?(r: ErrorRecord): void;
+  /** Warnings about delivered frames (DF_WARN_*), see PipelineOptions.onWarning. */
+  onWarning?(r: ErrorRecord): void;
   /** Generating the built-in sample on first use. */
   onSampleProgress?(done: number, total: number): void;
 }
@@ -100,7 +103,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   let items = o.items;
   if (!items) {
     const listing = await resolveSources(c.sources, o.onSampleProgress ? { onSampleProgress: o.onSampleProgress } : {});
-    for (const p of listing.problems) onError({ file: p.where.file ?? '', frame: null, code: p.code, message: p.message });
+    for (const p of listing.problems) onError(errorRecord(p, p.where.file ?? ''));
     items = listing.items;
   }
   const unlabelled = items.filter((i) => i.label === undefined).length;
@@ -108,7 +111,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     throw new ConfigError(`training needs labels: ${unlabelled} of ${items.length} input(s) have none (use sources.manifest with path,label, or sources.sample)`, { stage: 'config', field: 'sources.manifest' });
   }
   const split = await splitItems(items, { by: c.train.splitBy, fraction: c.train.validationFraction, seed: c.train.seed, parse: c.parse });
-  for (const p of split.problems) onError({ file: p.where.file ?? '', frame: null, code: p.code, message: p.message });
+  for (const p of split.problems) onError(errorRecord(p, p.where.file ?? ''));
   log(`split: ${split.train.length} training, ${split.val.length} validation file(s), ${split.method}`);
 
   let model: tf.LayersModel;
@@ -135,10 +138,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   // Training runs on this process's main thread (wasm and cpu are single-threaded here):
   // by default leave it a core and give the decoders the rest.
   const workers = c.decode.workers > 0 ? c.decode.workers : Math.max(1, availableParallelism() - 1);
-  const pool = new DecodePool({ workers });
+  const pool = new DecodePool({ workers, timeoutMs: c.decode.timeoutMs });
   log(`decode: ${workers} worker(s)${c.decode.workers > 0 ? '' : ' (cores - 1: the training step takes the other)'}`);
-  const trainPipe = createPipeline(c, { items: split.train, pool, onError });
-  const valPipe = createPipeline({ ...c, pipeline: { ...c.pipeline, shuffleBuffer: 0, limit: 0, dropRemainder: false } }, { items: split.val, pool, onError });
+  const trainPipe = createPipeline(c, { items: split.train, pool, onError, ...(o.onWarning ? { onWarning: o.onWarning } : {}) });
+  const valPipe = createPipeline({ ...c, pipeline: { ...c.pipeline, shuffleBuffer: 0, limit: 0, dropRemainder: false } }, { items: split.val, pool, onError, ...(o.onWarning ? { onWarning: o.onWarning } : {}) });
   let checkpoint: string | null = null;
   try {
     for (let epoch = state.epoch + 1; epoch <= c.train.epochs; epoch++) {

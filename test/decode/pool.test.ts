@@ -90,3 +90,37 @@ t.test('close() lets frames already submitted finish before the workers stop', a
   const results = await Promise.all(pending);
   t.same(results.map((r) => r.ok), [true, true, true, true, true, true], 'every submitted frame decoded');
 });
+
+t.test('a codec that never returns: its frame is DF_ERR_DECODE_TIMEOUT, the worker is replaced, every other frame is delivered', async (t) => {
+  const SPIN = fileURLToPath(new URL('./spin-worker.mjs', import.meta.url));
+  // One worker, so the frames after the stuck one wait in the queue behind it: the limit
+  // counts from the start of a decode, and their wait must not time them out too.
+  const pool = new DecodePool({ workers: 1, queue: 4, workerFile: SPIN, timeoutMs: 400 });
+  t.teardown(() => pool.close());
+  const all = await tasks('us_u8_mf4_explicit_le');
+  const want = await Promise.all((await tasks('us_u8_mf4_explicit_le')).map((task) => decodeFrame(task)));
+  all[1]!.bytes[0] = 0xee;
+  const results = await Promise.all(all.map((task) => pool.submit(task)));
+  t.same(results.map((r) => r.ok), [true, false, true, true]);
+  const stuck = results[1]!;
+  if (!stuck.ok) {
+    t.equal(stuck.error.code, 'DF_ERR_DECODE_TIMEOUT');
+    t.match(stuck.error.where, { file: 'us_u8_mf4_explicit_le', frame: 1, stage: 'decode' });
+    t.match(stuck.error.message, /decode\.timeoutMs \(400 ms\)/);
+  }
+  for (const i of [0, 2, 3]) {
+    const got = results[i]!;
+    const w = want[i]!;
+    t.ok(got.ok && w.ok && Array.from(got.data).join() === Array.from(w.data).join(), `frame ${i} delivered with its own pixels`);
+  }
+  const after = await pool.submit((await tasks('us_u8_mf4_explicit_le'))[0]!);
+  t.ok(after.ok, 'the replacement worker decodes new frames');
+});
+
+t.test('decode.timeoutMs 0 means no limit', async (t) => {
+  const pool = new DecodePool({ workers: 1, workerFile: STAND_IN, timeoutMs: 0 });
+  t.teardown(() => pool.close());
+  t.equal(pool.timeoutMs, 0);
+  const r = await pool.submit({ bytes: new Uint8Array(4), description: {} as never, spec, frameIndex: 0, file: 'slow', subResolution: false, delayMs: 50 } as DecodeTask);
+  t.ok(r.ok);
+});

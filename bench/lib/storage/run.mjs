@@ -111,7 +111,7 @@ if (job.sourceOnly) {
   console.log(JSON.stringify({ files: items.length, bytes, seconds, filesPerSecond: items.length / seconds, mbPerSecond: bytes / 1e6 / seconds }));
   process.exit(0);
 }
-const pool = new DecodePool({ workers: config.decode.workers });
+const pool = new DecodePool({ workers: config.decode.workers, timeoutMs: config.decode.timeoutMs });
 const errors = [];
 const onError = (r) => errors.push(r);
 
