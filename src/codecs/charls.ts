@@ -9,5 +9,6 @@ export const charls = simpleCodec('charls', CHARLS, 'JpegLSDecoder', {
   // CharLS returns samples in the stream's interleave mode: mode 0 ("none") is one plane per component.
   planar: (dec) => (dec.getInterleaveMode?.() === 0 ? 1 : 0),
   // JPEG-LS has no colour transform of its own (the HP extension is not used in DICOM).
+  decodesPartial: false,
   photometric: (d) => ({ photometric: d.photometricInterpretation }),
 });

@@ -12,6 +12,7 @@
  * itself is created inside each decode call anyway.)
  */
 import type { PixelDescription } from '../dicom/description.js';
+import { DecodeError } from '../errors.js';
 import type { DecodedFrame, DecodeWarning } from '../preprocess/types.js';
 import { decodeFailure, mismatch, partialDecode } from './errors.js';
 import { endsWithEoi, readJpegHeader, type JpegHeader } from './jpeg-header.js';
@@ -40,6 +41,12 @@ export interface SimpleCodecOptions {
    * (libjpeg's "Premature end of JPEG file" and "Corrupt JPEG data").
    */
   partialLine?: RegExp;
+  /**
+   * The codec returns what it could decode of a cut-short stream (libjpeg);
+   * false when it only ever throws on one (CharLS, after seconds of work), so
+   * such a frame fails at once, whatever decode.partial says.
+   */
+  decodesPartial: boolean;
 }
 
 type DecoderModule = Record<string, new () => SimpleDecoder>;
@@ -54,8 +61,14 @@ export function simpleCodec(name: string, spec: CodecModuleSpec, decoderClass: s
     async decode(bytes: Uint8Array, d: PixelDescription, options: DecodeOptions = {}): Promise<DecodedFrame> {
       const h = readJpegHeader(bytes);
       opts.guard(h, d);
-      await codec.init();
       const warnings: DecodeWarning[] = [];
+      // Known before decoding, and cheap: CharLS takes seconds to give up on a cut-short stream.
+      const cut = !endsWithEoi(bytes);
+      if (cut && !opts.decodesPartial) {
+        throw new DecodeError(`${name} codestream does not end with an EOI marker (cut short), and ${name} cannot decode part of a frame`, { stage: 'decode' }, { details: { codec: name, partial: true } });
+      }
+      if (cut) warnings.push(partialDecode(name, 'the codestream does not end with an EOI marker (cut short)', options.partial));
+      await codec.init();
       let dec: SimpleDecoder | undefined;
       let stop: (() => string[]) | undefined;
       try {
@@ -73,8 +86,7 @@ export function simpleCodec(name: string, spec: CodecModuleSpec, decoderClass: s
         const expected = d.rows * d.columns * d.samplesPerPixel * sampleBytes;
         if (out.length !== expected) throw mismatch(name, 'decoded byte count', out.length, expected);
         const partialLines = opts.partialLine ? log.filter((l) => opts.partialLine!.test(l)) : [];
-        if (partialLines.length > 0) warnings.push(partialDecode(name, partialLines.join('; '), options.partial));
-        else if (!endsWithEoi(bytes)) warnings.push(partialDecode(name, 'the codestream does not end with an EOI marker (cut short)', options.partial));
+        if (partialLines.length > 0 && !cut) warnings.push(partialDecode(name, partialLines.join('; '), options.partial));
         for (const line of log) if (!partialLines.includes(line)) warnings.push({ code: 'DF_WARN_CODEC', message: `${name}: ${line}`, details: { codec: name } });
         const color = d.samplesPerPixel === 3 ? opts.photometric(d, h) : { photometric: d.photometricInterpretation };
         if (color.warning) warnings.push(color.warning);

@@ -31,6 +31,7 @@ export const libjpegTurbo = simpleCodec('libjpeg-turbo', LIBJPEG_TURBO, 'JPEGDec
   // Process 1 is baseline; files labelled 4.50 that hold 8-bit extended or progressive frames decode the same way.
   guard: (h, d) => guardJpeg(h, d, { codec: 'libjpeg-turbo', maxPrecision: 8, sofs: [SOF.baseline, SOF.extended, SOF.progressive] }),
   planar: () => 0,
+  decodesPartial: true,
   photometric: (d, h) => jpegColor('libjpeg-turbo', d, h),
   // libjpeg's JWRN_JPEG_EOF and JWRN_HIT_MARKER / JWRN_EXTRANEOUS_DATA: the rest of the frame is made up.
   partialLine: /Premature end of JPEG|Corrupt JPEG data/i,

@@ -10,6 +10,7 @@
  * bits above BitsStored in native data.
  */
 import type { PixelDescription } from '../dicom/description.js';
+import { UnsupportedPixelFormatError } from '../errors.js';
 import type { StoredArray } from '../preprocess/types.js';
 
 type Desc = Pick<PixelDescription, 'bitsAllocated' | 'bitsStored' | 'pixelRepresentation'>;
@@ -39,6 +40,11 @@ function allocate(d: Desc, n: number, over?: ArrayBuffer, offset = 0): StoredArr
  * @example toStored(frame.bytes, 2, { bitsAllocated: 16, bitsStored: 12, pixelRepresentation: 1 }, true)
  */
 export function toStored(src: Uint8Array, srcBytes: 1 | 2 | 4, d: Desc, inPlace = false): StoredArray {
+  // 1-bit and float pixels have their own paths (codecs/native.ts); through here they would
+  // come out as 32-bit integers of the wrong values.
+  if (d.bitsAllocated !== 8 && d.bitsAllocated !== 16 && d.bitsAllocated !== 32) {
+    throw new UnsupportedPixelFormatError(`stored values of BitsAllocated ${d.bitsAllocated} cannot come from a codec's integer samples`, { stage: 'decode' });
+  }
   const raw = rawView(src, srcBytes);
   const n = raw.length;
   const dstBytes = d.bitsAllocated / 8;

@@ -74,8 +74,10 @@ export function waveletCodec(name: string, spec: CodecModuleSpec, decoderClass: 
       if (h.components !== d.samplesPerPixel) throw mismatch(name, 'component count', h.components, d.samplesPerPixel);
       if (h.precision > d.bitsAllocated) throw mismatch(name, 'precision', h.precision, `BitsAllocated ${d.bitsAllocated}`);
       const level = options.atLeast ? chooseLevel(h, options.atLeast, h.decompositions, (l) => sizeAtLevel(h, l)) : 0;
-      await codec.init();
       const warnings: DecodeWarning[] = [];
+      const cut = !endsWithEoc(codestream);
+      if (cut) warnings.push(partialDecode(name, 'the codestream does not end with an EOC marker (cut short)', options.partial));
+      await codec.init();
       // A decoder per frame (see emscripten.ts): after a failed opj_decode the wrapper returns
       // without touching its output vector, so a shared decoder would hand back the last frame.
       let dec: WaveletDecoder | undefined;
@@ -99,8 +101,7 @@ export function waveletCodec(name: string, spec: CodecModuleSpec, decoderClass: 
           throw mismatch(name, 'decoded size', out.length, size.width * size.height * h.components * srcBytes);
         }
         const damage = log.filter((l) => WARNING_LINE.test(l));
-        if (damage.length > 0) warnings.push(partialDecode(name, damage.join('; ').trim(), options.partial));
-        else if (!endsWithEoc(codestream)) warnings.push(partialDecode(name, 'the codestream does not end with an EOC marker (cut short)', options.partial));
+        if (damage.length > 0 && !cut) warnings.push(partialDecode(name, damage.join('; ').trim(), options.partial));
         const frame: DecodedFrame = {
           // toStored copies out of the WASM heap before the decoder is deleted below.
           pixels: toStored(out, srcBytes, d),
