@@ -18,7 +18,7 @@ import { decodeFailure, mismatch, partialDecode } from './errors.js';
 import { endsWithEoi, readJpegHeader, type JpegHeader } from './jpeg-header.js';
 import { toStored } from './stored.js';
 import type { Codec, DecodeOptions, FrameInfo } from './types.js';
-import { collectCodecLog, loadCodecModule, type CodecModuleSpec } from './wasm.js';
+import { collectCodecLog, freshCodecModule, loadCodecModule, type CodecModuleSpec, type ModuleLoader } from './wasm.js';
 
 export interface SimpleDecoder {
   getEncodedBuffer(length: number): Uint8Array;
@@ -51,12 +51,13 @@ export interface SimpleCodecOptions {
 
 type DecoderModule = Record<string, new () => SimpleDecoder>;
 
-export function simpleCodec(name: string, spec: CodecModuleSpec, decoderClass: string, opts: SimpleCodecOptions): Codec {
+export function simpleCodec(name: string, spec: CodecModuleSpec, decoderClass: string, opts: SimpleCodecOptions, load: ModuleLoader = loadCodecModule): Codec {
   let module: DecoderModule | undefined;
   const codec: Codec = {
     name,
+    fresh: () => simpleCodec(name, spec, decoderClass, opts, freshCodecModule),
     async init() {
-      module ??= await loadCodecModule<DecoderModule>(spec);
+      module ??= await load<DecoderModule>(spec);
     },
     async decode(bytes: Uint8Array, d: PixelDescription, options: DecodeOptions = {}): Promise<DecodedFrame> {
       const h = readJpegHeader(bytes);

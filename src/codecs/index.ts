@@ -42,6 +42,16 @@ export function codecFor(transferSyntax: string): Codec | undefined {
 }
 
 /**
+ * The codec for a transfer syntax on WebAssembly instances of its own: what
+ * a decode gives with no earlier frame behind it, to check that the shared
+ * decoders' results do not depend on what they decoded before.
+ */
+export function freshCodecFor(transferSyntax: string): Codec | undefined {
+  const c = registry.get(transferSyntax);
+  return c?.fresh ? c.fresh() : c;
+}
+
+/**
  * Puts `codec` in place of the one registered for a transfer syntax, in this
  * thread, and returns the one it replaced: for stand-ins in tests (a codec
  * that never returns, to check the decode time limit) and for codecs of

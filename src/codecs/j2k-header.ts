@@ -19,6 +19,8 @@ export interface J2kHeader {
   decompositions: number;
   /** Multiple component transform (RCT/ICT) applied to the first three components. */
   mct: boolean;
+  /** Per component: precision, sign, and subsampling (XRsiz, YRsiz). */
+  componentInfo: { precision: number; signed: boolean; dx: number; dy: number }[];
 }
 
 const SOC = 0xff4f;
@@ -39,6 +41,11 @@ export function readJ2kHeader(b: Uint8Array): J2kHeader {
   const components = dv.getUint16(40);
   if (b.length < 42 + 3 * components) throw bad('SIZ component list is cut short');
   const ssiz = b[42]!;
+  const componentInfo = [];
+  for (let c = 0; c < components; c++) {
+    const s = b[42 + 3 * c]!;
+    componentInfo.push({ precision: (s & 0x7f) + 1, signed: (s & 0x80) !== 0, dx: b[43 + 3 * c]!, dy: b[44 + 3 * c]! });
+  }
   const header: J2kHeader = {
     width: x - x0,
     height: y - y0,
@@ -49,6 +56,7 @@ export function readJ2kHeader(b: Uint8Array): J2kHeader {
     signed: (ssiz & 0x80) !== 0,
     decompositions: -1,
     mct: false,
+    componentInfo,
   };
   // Walk the main header's marker segments to COD.
   let at = 4 + dv.getUint16(4);

@@ -24,6 +24,12 @@ export interface Codec {
   init(): Promise<void>;
   /** One encoded frame to stored values. Throws DecodeError on a bad codestream. */
   decode(bytes: Uint8Array, d: PixelDescription, options?: DecodeOptions): Promise<DecodedFrame>;
+  /**
+   * The same codec on a WebAssembly instance of its own, sharing no state
+   * with this one (for differential checks). Absent for codecs that keep no
+   * state between frames.
+   */
+  fresh?(): Codec;
 }
 
 /** What Emscripten codecs report about a decoded frame. */

@@ -126,6 +126,9 @@ async function instantiate<T>(spec: CodecModuleSpec): Promise<T> {
   });
 }
 
+/** loadCodecModule or freshCodecModule. */
+export type ModuleLoader = <T>(spec: CodecModuleSpec) => Promise<T>;
+
 /**
  * Instantiates a codec module once per thread; later calls share it.
  *

@@ -8,10 +8,10 @@ import type { PixelDescription } from '../dicom/description.js';
 import type { DecodedFrame, DecodeWarning } from '../preprocess/types.js';
 import { DecodeError } from '../errors.js';
 import { decodeFailure, mismatch, partialDecode } from './errors.js';
-import { endsWithEoc, readJ2kHeader, sizeAtLevel, unwrapJp2 } from './j2k-header.js';
+import { endsWithEoc, readJ2kHeader, sizeAtLevel, unwrapJp2, type J2kHeader } from './j2k-header.js';
 import { toStored } from './stored.js';
 import type { Codec, DecodeOptions, FrameInfo } from './types.js';
-import { collectCodecLog, loadCodecModule, type CodecModuleSpec } from './wasm.js';
+import { collectCodecLog, freshCodecModule, loadCodecModule, type CodecModuleSpec, type ModuleLoader } from './wasm.js';
 
 interface WaveletDecoder {
   getEncodedBuffer(length: number): Uint8Array;
@@ -57,12 +57,31 @@ function decodedPhotometric(p: string): string {
 const WARNING_LINE = /^\[WARNING\]|ojph warning/i;
 const ERROR_LINE = /^\[ERROR\]|ojph error/i;
 
-export function waveletCodec(name: string, spec: CodecModuleSpec, decoderClass: string): Codec {
+/**
+ * The decoder wrappers copy every component as full-size planes of the first
+ * component's precision, from an image at the origin. A codestream with a
+ * subsampled component, mixed precisions or an image offset makes them read
+ * past the component's buffer, into whatever an earlier frame left in the
+ * heap (found by the differential fuzz pass). DICOM does not use any of
+ * these (PS3.5 8.2.4), so they are refused.
+ */
+function guardLayout(name: string, h: J2kHeader): void {
+  if (h.offsetX !== 0 || h.offsetY !== 0) throw mismatch(name, 'image offset', `${h.offsetX},${h.offsetY}`, '0,0 (dicomflow decodes images at the origin only)');
+  for (const [i, c] of h.componentInfo.entries()) {
+    if (c.dx !== 1 || c.dy !== 1) throw mismatch(name, `component ${i} subsampling`, `${c.dx}x${c.dy}`, '1x1 (subsampled components are not supported)');
+    if (c.precision !== h.precision || c.signed !== h.signed) {
+      throw mismatch(name, `component ${i} precision`, `${c.precision}${c.signed ? ' signed' : ''}`, `${h.precision}${h.signed ? ' signed' : ''} like component 0`);
+    }
+  }
+}
+
+export function waveletCodec(name: string, spec: CodecModuleSpec, decoderClass: string, load: ModuleLoader = loadCodecModule): Codec {
   let module: WaveletModule | undefined;
   const codec: Codec = {
     name,
+    fresh: () => waveletCodec(name, spec, decoderClass, freshCodecModule),
     async init() {
-      module ??= await loadCodecModule<WaveletModule>(spec);
+      module ??= await load<WaveletModule>(spec);
     },
     async decode(bytes: Uint8Array, d: PixelDescription, options: DecodeOptions = {}): Promise<DecodedFrame> {
       // Check before decoding: a codestream that claims more than the header is a bomb or a mislabelled file.
@@ -73,6 +92,7 @@ export function waveletCodec(name: string, spec: CodecModuleSpec, decoderClass: 
       if (h.height !== d.rows) throw mismatch(name, 'height', h.height, d.rows);
       if (h.components !== d.samplesPerPixel) throw mismatch(name, 'component count', h.components, d.samplesPerPixel);
       if (h.precision > d.bitsAllocated) throw mismatch(name, 'precision', h.precision, `BitsAllocated ${d.bitsAllocated}`);
+      guardLayout(name, h);
       const level = options.atLeast ? chooseLevel(h, options.atLeast, h.decompositions, (l) => sizeAtLevel(h, l)) : 0;
       const warnings: DecodeWarning[] = [];
       const cut = !endsWithEoc(codestream);

@@ -3,7 +3,7 @@
  * does, as a plain function (the worker wraps it; tests and benchmarks call
  * it on the main thread too).
  */
-import { codecFor } from '../codecs/index.js';
+import { codecFor, type Codec } from '../codecs/index.js';
 import { UnsupportedTransferSyntaxError, toDicomflowError } from '../errors.js';
 import type { PixelDescription } from '../dicom/description.js';
 import { preprocess } from '../preprocess/pipeline.js';
@@ -22,10 +22,11 @@ export function resolutionNeeded(d: Pick<PixelDescription, 'rows' | 'columns'>, 
   return { width: p.width, height: p.height };
 }
 
-export async function decodeFrame(task: DecodeTask): Promise<DecodeOutcome> {
+/** Decodes and preprocesses one frame; `codec` replaces the registered one (fuzzing's fresh decoders). */
+export async function decodeFrame(task: DecodeTask, codecOverride?: Codec): Promise<DecodeOutcome> {
   const { description: d, spec, frameIndex, file } = task;
   try {
-    const codec = codecFor(d.transferSyntax);
+    const codec = codecOverride ?? codecFor(d.transferSyntax);
     if (!codec) throw new UnsupportedTransferSyntaxError(`no codec for ${d.transferSyntaxName} (${d.transferSyntax})`, { stage: 'decode' });
     const t0 = performance.now();
     const atLeast = task.subResolution ? resolutionNeeded(d, spec) : null;
