@@ -33,6 +33,21 @@ function positionsOf(b, test, limit = 4096) {
   return out;
 }
 
+/** Where the top-level Pixel Data value starts (little-endian tag bytes), or 0. */
+function pixelStart(b) {
+  for (let i = b.length - 4; i >= 0; i--) if (b[i] === 0xe0 && b[i + 1] === 0x7f && (b[i + 2] === 0x10 || b[i + 2] === 0x08 || b[i + 2] === 0x09) && b[i + 3] === 0x00) return i;
+  return 0;
+}
+
+/**
+ * A position to damage: half the time inside the pixel data, so that the codecs (not
+ * only the header reader) see broken input; the rest anywhere in the file.
+ */
+function where(b, rng, room = 1) {
+  const p = rng.next() < 0.5 ? pixelStart(b) : 0;
+  return p + rng.int(Math.max(1, b.length - p - room));
+}
+
 function pick(rng, list) {
   return list[rng.int(list.length)];
 }
@@ -52,17 +67,17 @@ const MUTATORS = {
   bitflip(b, rng) {
     const o = b.slice();
     const n = 1 + rng.int(8);
-    for (let k = 0; k < n; k++) o[rng.int(o.length)] ^= 1 << rng.int(8);
+    for (let k = 0; k < n; k++) o[where(o, rng)] ^= 1 << rng.int(8);
     return { bytes: o, what: `${n} bit flip(s)` };
   },
   truncate(b, rng) {
-    const at = rng.int(b.length);
+    const at = where(b, rng);
     return { bytes: b.slice(0, at), what: `truncated at byte ${at} of ${b.length}` };
   },
   randomRun(b, rng) {
     const o = b.slice();
     const len = 1 + rng.int(64);
-    const at = rng.int(Math.max(1, o.length - len));
+    const at = where(o, rng, len);
     for (let k = 0; k < len && at + k < o.length; k++) o[at + k] = rng.int(256);
     return { bytes: o, what: `${len} random bytes at ${at}` };
   },
