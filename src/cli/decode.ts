@@ -20,14 +20,22 @@ export const DECODE_HELP = `Usage: dicomflow decode <file> --out <dir> [--frame 
 Decodes a file's frames and writes one NumPy .npy per frame, named
 <file name>.f<index>.npy, shape [rows, columns] or [rows, columns, 3].
 
-  --stored     stored values in their own dtype (uint8/int8/uint16/int16/uint32/int32); the default
+  --stored     stored values in their own dtype (uint8/int8/uint16/int16/uint32/int32,
+               float32 for float pixel data); the default
   --modality   float32 after the modality LUT (RescaleSlope/Intercept, e.g. CT in HU)
   --frame N    only frame N (zero-based)
 
-Colour is converted to RGB (YBR_FULL, YBR_FULL_422, planar). Exit status: 0 written,
+Colour is converted to RGB (YBR_FULL, YBR_FULL_422, planar). 1-bit pixels (BitsAllocated 1,
+e.g. Segmentation masks) are written as uint8 0/1. Float Pixel Data is written as float32
+('<f4'); Double Float Pixel Data is converted to float32 too (values round to the nearest
+float32; beyond +-3.4e38 they become +-inf). With --modality float data goes through
+RescaleSlope/Intercept only when the file defines them. Exit status: 0 written,
 1 the file could not be decoded, 2 usage error.`;
 
-/** The frame as an array to save, and its shape. */
+/**
+ * The frame as an array to save, and its shape. The stored dtype is the decoded
+ * array's own: Uint8Array of 0/1 for 1-bit masks, Float32Array for float pixel data.
+ */
 export function frameArray(f: DecodedFrame, d: PixelDescription, index: number, modality: boolean): { data: NpyArray; shape: number[] } {
   if (f.samplesPerPixel === 3) {
     const rgb = toRgb(f, d.bitsStored, index);

@@ -12,10 +12,13 @@ import { scanItem, type ScanResult } from './scan.js';
 export const INSPECT_HELP = `Usage: dicomflow inspect <paths...> [--json] [--header-only] [--config F]
 
 Streams each file (files, directories read recursively, globs) through the
-Part-10 reader and prints one line per file. Frames are counted as they are
-found, so a truncated file shows how far it got.
+Part-10 reader and prints one line per file: transfer syntax, size, bits and
+kind of pixel data (unsigned, signed, 1-bit packed, float), photometric
+interpretation, frames. Frames are counted as they are found, so a truncated
+file shows how far it got.
 
-  --json            one JSON object per line
+  --json            one JSON object per line (with "pixelData": "float32" or "float64"
+                    for Float / Double Float Pixel Data)
   --header-only     stop after the pixel description; frames are not read
   --config F        read limits from a pipeline.config.json
   --chunk-bytes N   read size (parse.chunkBytes)
@@ -42,6 +45,9 @@ export function resultJson(r: ScanResult, headerOnly: boolean): Record<string, u
     pixelRepresentation: d.pixelRepresentation,
     photometricInterpretation: d.photometricInterpretation,
   };
+  // Only for float data, so integer files keep the fields scripts already match on;
+  // absent means integer Pixel Data (7FE0,0010).
+  if (d.pixelData !== 'integer') out.pixelData = d.pixelData;
   if (!headerOnly) out.framesRead = r.framesRead;
   return out;
 }
@@ -50,8 +56,9 @@ export function resultLine(r: ScanResult, headerOnly: boolean): string {
   if (r.error) return `FAIL ${r.id}  ${r.error.describe()}${headerOnly ? '' : `  [${r.framesRead} frame(s) read]`}`;
   const d = r.description!;
   const bits = d.bitsStored === d.bitsAllocated ? `${d.bitsAllocated}-bit` : `${d.bitsStored}/${d.bitsAllocated}-bit`;
+  const kind = d.pixelData !== 'integer' ? 'float' : d.bitsAllocated === 1 ? 'packed' : d.pixelRepresentation ? 'signed' : 'unsigned';
   const frames = headerOnly ? `${d.frames} frame(s)` : `${r.framesRead}/${d.frames} frame(s)`;
-  return `OK   ${r.id}  ${d.transferSyntaxName}  ${d.columns}x${d.rows}  ${bits} ${d.pixelRepresentation ? 'signed' : 'unsigned'} ${d.photometricInterpretation}  ${frames}`;
+  return `OK   ${r.id}  ${d.transferSyntaxName}  ${d.columns}x${d.rows}  ${bits} ${kind} ${d.photometricInterpretation}  ${frames}`;
 }
 
 export function problemJson(e: DicomflowError): Record<string, unknown> {

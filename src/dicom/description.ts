@@ -6,7 +6,7 @@
 import { FrameTooLargeError, InvalidPixelDescriptionError, UnsupportedPixelFormatError, type Where } from '../errors.js';
 import { decodeNumberString, decodeString, decodeUint16 } from './elements.js';
 import type { RawHeader, Values } from './header.js';
-import { Tag } from './tags.js';
+import { Tag, pixelDataName } from './tags.js';
 import type { SyntaxInfo } from './transfer-syntax.js';
 
 export interface PixelIds {
@@ -22,6 +22,13 @@ export interface Rescale {
   intercept: number;
 }
 
+/**
+ * Which element holds the pixels: integer Pixel Data (7FE0,0010), Float Pixel
+ * Data (7FE0,0008, OF, 32-bit IEEE) or Double Float Pixel Data (7FE0,0009,
+ * OD, 64-bit IEEE).
+ */
+export type PixelDataKind = 'integer' | 'float32' | 'float64';
+
 export interface PixelDescription {
   transferSyntax: string;
   transferSyntaxName: string;
@@ -31,7 +38,11 @@ export interface PixelDescription {
   columns: number;
   frames: number;
   samplesPerPixel: number;
+  /** Which pixel data element the frames come from. */
+  pixelData: PixelDataKind;
+  /** 1 (bit-packed), 8, 16 or 32 for integer pixel data; 32 for float32, 64 for float64. */
   bitsAllocated: number;
+  /** Float pixel data has no BitsStored, HighBit or PixelRepresentation: they read as bitsAllocated, bitsAllocated - 1 and 0. */
   bitsStored: number;
   highBit: number;
   /** 0 unsigned, 1 two's complement. */
@@ -46,7 +57,12 @@ export interface PixelDescription {
   frameRescale: Rescale[] | null;
   windowCenter: number | null;
   windowWidth: number | null;
-  /** Bytes of one decoded frame as stored natively (the decompression-bomb guard is applied to it). */
+  /**
+   * Bytes of one frame as the reader delivers native frames: stored values, or
+   * for 1-bit data the frame's packed bits re-aligned to start at bit 0 of
+   * byte 0, ceil(pixels / 8) bytes. For encapsulated syntaxes, the decoded
+   * size. (The decompression-bomb guard counts the unpacked size instead.)
+   */
   frameBytes: number;
   ids: PixelIds;
 }
@@ -71,6 +87,8 @@ export interface AttributeSource {
 }
 
 export interface DescriptionAttributes {
+  /** Which pixel data element the data set has; absent means integer Pixel Data (7FE0,0010). */
+  pixelData?: PixelDataKind;
   top: AttributeSource;
   /** Shared Functional Groups (rescale and window macros of enhanced multi-frame). */
   shared: AttributeSource;
@@ -99,19 +117,39 @@ export function valuesSource(v: Values, le: boolean): AttributeSource {
   };
 }
 
-/** Bytes one frame takes in native (uncompressed) form. */
+/**
+ * Bytes one frame takes in native (uncompressed) form, as the reader delivers
+ * it: for 1-bit data a whole number of bytes, since the reader re-aligns each
+ * frame to start at a byte (in the element the frames follow each other with
+ * no padding, PS3.5 8.1.1).
+ *
+ * @example nativeFrameBytes({ rows: 11, columns: 13, samplesPerPixel: 1, bitsAllocated: 1, photometricInterpretation: 'MONOCHROME2' }) // 18
+ */
 export function nativeFrameBytes(d: Pick<PixelDescription, 'rows' | 'columns' | 'samplesPerPixel' | 'bitsAllocated' | 'photometricInterpretation'>): number {
+  if (d.bitsAllocated === 1) return Math.ceil((d.rows * d.columns * d.samplesPerPixel) / 8);
   // YBR_FULL_422 stored natively keeps two samples per pixel (PS3.3 C.7.6.3.1.2).
   const samples = d.photometricInterpretation === 'YBR_FULL_422' ? 2 : d.samplesPerPixel;
   return (d.rows * d.columns * samples * d.bitsAllocated) / 8;
 }
+
+/** The pixel data kind of a top-level pixel data element's tag. */
+export function pixelDataKind(tag: number): PixelDataKind {
+  return tag === Tag.FloatPixelData ? 'float32' : tag === Tag.DoubleFloatPixelData ? 'float64' : 'integer';
+}
+
+const KIND_TAG: Record<PixelDataKind, number> = { integer: Tag.PixelData, float32: Tag.FloatPixelData, float64: Tag.DoubleFloatPixelData };
 
 /**
  * Builds and validates the description. `le` is the byte order of binary
  * values in the data set.
  */
 export function describe(raw: RawHeader, syntax: SyntaxInfo, le: boolean, limits: DescriptionLimits, at: Where): PixelDescription {
-  const attributes = { top: valuesSource(raw.top, le), shared: valuesSource(raw.shared, le), perFrame: raw.perFrame.map((f) => valuesSource(f, le)) };
+  const attributes = {
+    pixelData: pixelDataKind(raw.pixelData.tag),
+    top: valuesSource(raw.top, le),
+    shared: valuesSource(raw.shared, le),
+    perFrame: raw.perFrame.map((f) => valuesSource(f, le)),
+  };
   return describeAttributes(attributes, syntax, limits, at);
 }
 
@@ -134,31 +172,26 @@ export function describeAttributes(a: DescriptionAttributes, syntax: SyntaxInfo,
   const photometric = v.string(Tag.PhotometricInterpretation);
   // Guessing MONOCHROME1 vs MONOCHROME2 would invert the image silently: refuse instead.
   if (photometric === null) throw bad('PhotometricInterpretation (0028,0004) is missing');
-  // BitsStored and HighBit default the way GDCM and pydicom read files that omit them.
-  const bitsStored = v.uint16(Tag.BitsStored) ?? bitsAllocated;
-  const highBit = v.uint16(Tag.HighBit) ?? bitsStored - 1;
-  const pr = v.uint16(Tag.PixelRepresentation) ?? 0;
   const framesValue = v.number(Tag.NumberOfFrames);
   const frames = framesValue === null ? 1 : framesValue;
   if (!Number.isInteger(frames) || frames < 1) throw bad(`NumberOfFrames (0028,0008) must be a positive integer (got ${framesValue})`);
-  if (bitsAllocated === 1) throw new UnsupportedPixelFormatError('BitsAllocated 1 (bit-packed pixels) is not supported', at);
-  if (![8, 16, 32].includes(bitsAllocated)) throw bad(`BitsAllocated must be 8, 16 or 32 (got ${bitsAllocated})`);
-  if (bitsStored < 1 || bitsStored > bitsAllocated) throw bad(`BitsStored must be 1..${bitsAllocated} (got ${bitsStored})`);
-  if (highBit !== bitsStored - 1) {
-    // HighBit other than BitsStored-1 is retired usage (PS3.5 8.1.1); no codec here produces it.
-    throw new UnsupportedPixelFormatError(`HighBit ${highBit} with BitsStored ${bitsStored} is not supported (expected ${bitsStored - 1})`, at);
-  }
-  if (pr !== 0 && pr !== 1) throw bad(`PixelRepresentation must be 0 or 1 (got ${pr})`);
   if (samplesPerPixel !== 1 && samplesPerPixel !== 3) throw bad(`SamplesPerPixel must be 1 or 3 (got ${samplesPerPixel})`);
+  const kind = a.pixelData ?? 'integer';
+  const bits = kind === 'integer' ? integerBits(v, bitsAllocated, syntax, photometric, samplesPerPixel, at) : floatBits(kind, bitsAllocated, syntax, photometric, samplesPerPixel, at);
+  const { bitsStored, highBit, pixelRepresentation } = bits;
   const pc = v.uint16(Tag.PlanarConfiguration);
   if (samplesPerPixel > 1 && pc !== null && pc !== 0 && pc !== 1) throw bad(`PlanarConfiguration must be 0 or 1 (got ${pc})`);
   const planarConfiguration = samplesPerPixel === 1 ? null : pc === 1 ? 1 : 0;
 
-  const decodedFrameBytes = rows * columns * samplesPerPixel * (bitsAllocated / 8);
+  // The guard counts what decoding holds: 1-bit pixels unpack to one byte each, and a
+  // float64 frame is read whole before it is narrowed to float32.
+  const bytesPerSample = bitsAllocated === 1 ? 1 : bitsAllocated / 8;
+  const decodedFrameBytes = rows * columns * samplesPerPixel * bytesPerSample;
   const frameBytes = syntax.encapsulated ? decodedFrameBytes : nativeFrameBytes({ rows, columns, samplesPerPixel, bitsAllocated, photometricInterpretation: photometric });
   if (decodedFrameBytes > limits.maxFrameBytes) {
+    const unpacked = bitsAllocated === 1 ? ' unpacked (one byte per pixel)' : '';
     throw new FrameTooLargeError(
-      `one ${rows}x${columns}x${samplesPerPixel} frame of ${bitsAllocated}-bit samples needs ${decodedFrameBytes} bytes, over parse.maxFrameBytes ${limits.maxFrameBytes}`,
+      `one ${rows}x${columns}x${samplesPerPixel} frame of ${bitsAllocated}-bit samples needs ${decodedFrameBytes} bytes${unpacked}, over parse.maxFrameBytes ${limits.maxFrameBytes}`,
       at,
       { details: { frameBytes: decodedFrameBytes, limit: limits.maxFrameBytes } },
     );
@@ -180,10 +213,11 @@ export function describeAttributes(a: DescriptionAttributes, syntax: SyntaxInfo,
     columns,
     frames,
     samplesPerPixel,
+    pixelData: kind,
     bitsAllocated,
     bitsStored,
     highBit,
-    pixelRepresentation: pr as 0 | 1,
+    pixelRepresentation,
     photometricInterpretation: photometric,
     planarConfiguration,
     rescaleSlope: pick(Tag.RescaleSlope),
@@ -199,4 +233,58 @@ export function describeAttributes(a: DescriptionAttributes, syntax: SyntaxInfo,
       patientId: v.string(Tag.PatientID),
     },
   };
+}
+
+interface Bits {
+  bitsStored: number;
+  highBit: number;
+  pixelRepresentation: 0 | 1;
+}
+
+const MONOCHROME: ReadonlySet<string> = new Set(['MONOCHROME1', 'MONOCHROME2']);
+
+/** BitsStored, HighBit and PixelRepresentation of integer Pixel Data (7FE0,0010), checked. */
+function integerBits(v: AttributeSource, bitsAllocated: number, syntax: SyntaxInfo, photometric: string, samplesPerPixel: number, at: Where): Bits {
+  const bad = (msg: string) => new InvalidPixelDescriptionError(msg, at);
+  const unsupported = (msg: string) => new UnsupportedPixelFormatError(msg, at, { details: { bitsAllocated, transferSyntax: syntax.uid } });
+  // BitsStored and HighBit default the way GDCM and pydicom read files that omit them.
+  const bitsStored = v.uint16(Tag.BitsStored) ?? bitsAllocated;
+  const highBit = v.uint16(Tag.HighBit) ?? bitsStored - 1;
+  const pr = v.uint16(Tag.PixelRepresentation) ?? 0;
+  if (bitsAllocated === 1) {
+    // PS3.5 8.2: bit-packed pixels exist only in native encodings; no codec here takes 1-bit input.
+    if (syntax.encapsulated) throw unsupported(`BitsAllocated 1 (bit-packed pixels) in ${syntax.name} (${syntax.uid}) is not supported: 1-bit Pixel Data is read from native (uncompressed) transfer syntaxes only`);
+    if (bitsStored !== 1 || highBit !== 0) throw bad(`BitsAllocated 1 needs BitsStored 1 and HighBit 0 (got BitsStored ${bitsStored}, HighBit ${highBit})`);
+    if (pr !== 0) throw bad(`BitsAllocated 1 needs PixelRepresentation 0 (got ${pr})`);
+    if (samplesPerPixel !== 1 || !MONOCHROME.has(photometric)) {
+      throw unsupported(`BitsAllocated 1 with SamplesPerPixel ${samplesPerPixel} and PhotometricInterpretation ${photometric} is not supported (only single-sample MONOCHROME1/MONOCHROME2 masks)`);
+    }
+    return { bitsStored, highBit, pixelRepresentation: 0 };
+  }
+  if (bitsAllocated === 64) throw unsupported('BitsAllocated 64 in Pixel Data (7FE0,0010) (64-bit integers) is not supported; 64-bit pixels are read from Double Float Pixel Data (7FE0,0009) only');
+  if (![8, 16, 32].includes(bitsAllocated)) throw bad(`BitsAllocated must be 1, 8, 16 or 32 (got ${bitsAllocated})`);
+  if (bitsStored < 1 || bitsStored > bitsAllocated) throw bad(`BitsStored must be 1..${bitsAllocated} (got ${bitsStored})`);
+  if (highBit !== bitsStored - 1) {
+    // HighBit other than BitsStored-1 is retired usage (PS3.5 8.1.1); no codec here produces it.
+    throw new UnsupportedPixelFormatError(`HighBit ${highBit} with BitsStored ${bitsStored} is not supported (expected ${bitsStored - 1})`, at);
+  }
+  if (pr !== 0 && pr !== 1) throw bad(`PixelRepresentation must be 0 or 1 (got ${pr})`);
+  return { bitsStored, highBit, pixelRepresentation: pr };
+}
+
+/**
+ * Float Pixel Data (OF) and Double Float Pixel Data (OD), checked. The
+ * Floating Point Image Pixel Module (PS3.3 C.7.6.24) has no BitsStored,
+ * HighBit or PixelRepresentation: values a file carries anyway mean nothing
+ * for IEEE floats and are not read.
+ */
+function floatBits(kind: 'float32' | 'float64', bitsAllocated: number, syntax: SyntaxInfo, photometric: string, samplesPerPixel: number, at: Where): Bits {
+  const element = pixelDataName(KIND_TAG[kind]);
+  const want = kind === 'float32' ? 32 : 64;
+  const unsupported = (msg: string) => new UnsupportedPixelFormatError(msg, at, { details: { pixelData: kind, transferSyntax: syntax.uid } });
+  if (bitsAllocated !== want) throw new InvalidPixelDescriptionError(`${element} needs BitsAllocated ${want} (got BitsAllocated ${bitsAllocated})`, at);
+  if (syntax.encapsulated) throw unsupported(`${element} in ${syntax.name} (${syntax.uid}) is not supported: float pixel data is read from native (uncompressed) transfer syntaxes only`);
+  if (samplesPerPixel !== 1) throw unsupported(`${element} with SamplesPerPixel ${samplesPerPixel} (float colour) is not supported; only SamplesPerPixel 1`);
+  if (!MONOCHROME.has(photometric)) throw unsupported(`${element} with PhotometricInterpretation ${photometric} is not supported (only MONOCHROME1/MONOCHROME2)`);
+  return { bitsStored: bitsAllocated, highBit: bitsAllocated - 1, pixelRepresentation: 0 };
 }

@@ -1,5 +1,5 @@
 /**
- * Delivers the frames of a Pixel Data element one at a time, as their bytes
+ * Delivers the frames of a pixel data element one at a time, as their bytes
  * arrive. At most one frame (plus the fragment being read) is held.
  */
 import {
@@ -9,14 +9,17 @@ import {
   TruncatedPixelDataError,
 } from '../errors.js';
 import type { PixelDescription } from './description.js';
-import { checkLength, readElementHeader, where, type ElementHeader, type ReadContext } from './elements.js';
-import { Tag, UNDEFINED_LENGTH, tagString } from './tags.js';
+import { checkLength, readElementHeader, readTag, where, type ElementHeader, type ReadContext } from './elements.js';
+import { PIXEL_DATA_TAGS, Tag, UNDEFINED_LENGTH, pixelDataName, tagString } from './tags.js';
 import type { SyntaxInfo } from './transfer-syntax.js';
 
 export interface EncodedFrame {
   /** Zero-based frame number. */
   index: number;
-  /** Native frames: stored values, little endian. Encapsulated frames: the codestream. */
+  /**
+   * Native frames: stored values, little endian (1-bit: packed, re-aligned to
+   * start at bit 0 of byte 0). Encapsulated frames: the codestream.
+   */
   bytes: Uint8Array;
   /** Byte offset where the frame's data starts in the input. */
   offset: number;
@@ -26,41 +29,151 @@ export interface FrameLimits {
   maxFrameBytes: number;
 }
 
-/** Native pixel data: frames are consecutive runs of `frameBytes`. */
+/**
+ * Native pixel data: frames are consecutive runs of `frameBytes`, delivered
+ * little endian. 1-bit data is a bit stream in which frame k starts at bit
+ * k * pixels, often inside a byte (PS3.5 8.1.1: no padding between frames);
+ * each frame is delivered re-aligned to start at bit 0 of byte 0, its unused
+ * high bits in the last byte zero. At most one frame, plus the byte shared
+ * with the next frame and half of a swapped word, is held.
+ */
 export async function* nativeFrames(
   ctx: ReadContext,
   d: PixelDescription,
   pixel: ElementHeader,
   littleEndian: boolean,
 ): AsyncGenerator<EncodedFrame> {
+  const element = pixelDataName(pixel.tag);
   if (pixel.length === UNDEFINED_LENGTH) {
-    throw new MalformedError('native Pixel Data has undefined length (only encapsulated pixel data may)', where(ctx, pixel.offset));
+    throw new MalformedError(`native ${element} has undefined length (only encapsulated pixel data may)`, where(ctx, pixel.offset));
   }
   if (!Number.isInteger(d.frameBytes)) {
     throw new MalformedError(`a frame of ${d.rows}x${d.columns} samples of ${d.bitsAllocated} bits is not a whole number of bytes`, where(ctx, pixel.offset));
   }
-  const needed = d.frameBytes * d.frames;
+  const packed = d.bitsAllocated === 1;
+  const pixels = d.rows * d.columns * d.samplesPerPixel;
+  const needed = packed ? Math.ceil((d.frames * pixels) / 8) : d.frameBytes * d.frames;
   if (pixel.length < needed) {
     // Description and data disagree; trusting either would misplace every pixel.
     throw new MalformedError(
-      `Pixel Data holds ${pixel.length} bytes but ${d.frames} frame(s) of ${d.rows}x${d.columns}x${d.samplesPerPixel} at ${d.bitsAllocated} bits need ${needed}`,
+      `${element} holds ${pixel.length} bytes but ${d.frames} frame(s) of ${d.rows}x${d.columns}x${d.samplesPerPixel} at ${d.bitsAllocated} bits need ${needed}`,
       where(ctx, pixel.offset),
     );
   }
-  const swap = !littleEndian && d.bitsAllocated > 8;
+  const start = ctx.reader.position;
+  // Big endian OW holds 16-bit words (PS3.5 7.3): with 8 or fewer bits per sample, the
+  // bytes of each word come swapped relative to little endian, across sample and frame
+  // boundaries. dcmtk (dcmconv +tb) writes them so and GDCM swaps them back on read; OB
+  // is a plain byte stream and is read as it is. Wider samples are swapped per value below.
+  const swapWords = !littleEndian && pixel.vr === 'OW' && d.bitsAllocated <= 8;
+  if (swapWords && pixel.length % 2 !== 0) {
+    // Its last byte would be half a word whose other half lies outside the element.
+    throw new MalformedError(`big endian OW ${element} has an odd length (${pixel.length})`, where(ctx, pixel.offset));
+  }
+  const value = new ValueBytes(ctx, swapWords);
+  const swapWidth = !littleEndian && d.bitsAllocated > 8 ? d.bitsAllocated / 8 : 0;
+  let carry: number | null = null; // packed: the byte whose high bits begin the next frame
   for (let index = 0; index < d.frames; index++) {
-    const offset = ctx.reader.position;
-    const bytes = new Uint8Array(d.frameBytes);
-    const got = await ctx.reader.readInto(bytes);
-    if (got < bytes.length) {
+    const firstBit = index * pixels;
+    const firstByte = packed ? Math.floor(firstBit / 8) : index * d.frameBytes;
+    const span = packed ? Math.ceil((firstBit + pixels) / 8) - firstByte : d.frameBytes;
+    const bytes = new Uint8Array(span);
+    let have = 0;
+    if (carry !== null) bytes[have++] = carry;
+    const got = have + (await value.read(bytes.subarray(have)));
+    if (got < span) {
       throw new TruncatedPixelDataError(
-        `input ends inside frame ${index} (${got} of ${bytes.length} bytes; ${index} of ${d.frames} frames complete)`,
+        `input ends inside frame ${index} (${got} of ${span} bytes; ${index} of ${d.frames} frames complete)`,
         where(ctx, ctx.reader.position, index),
         { details: { framesDelivered: index, framesDeclared: d.frames } },
       );
     }
-    if (swap) swapBytes(bytes, d.bitsAllocated / 8);
-    yield { index, bytes, offset };
+    if (packed) {
+      carry = (firstBit + pixels) % 8 === 0 ? null : bytes[span - 1]!;
+      yield { index, bytes: realignBits(bytes, firstBit % 8, pixels), offset: start + firstByte };
+    } else {
+      if (swapWidth) swapBytes(bytes, swapWidth);
+      yield { index, bytes, offset: start + firstByte };
+    }
+  }
+  await checkSinglePixelData(ctx, pixel, start, littleEndian);
+}
+
+/**
+ * A packed frame's bytes, starting `shift` bits into the first byte, moved in
+ * place to start at bit 0 (little-endian bit order: pixel i is bit i % 8 of
+ * byte i / 8); bits past `pixels` are cleared, since they belong to the next
+ * frame or to the padding.
+ *
+ * @example realignBits(Uint8Array.of(0b1010_0000, 0b0000_0011), 5, 5) // [0b0001_1101]
+ */
+export function realignBits(b: Uint8Array, shift: number, pixels: number): Uint8Array {
+  const n = Math.ceil(pixels / 8);
+  if (shift !== 0) {
+    // In place, front to back: byte i + 1 is read before it is overwritten.
+    for (let i = 0; i < n; i++) b[i] = (b[i]! >>> shift) | (((b[i + 1] ?? 0) << (8 - shift)) & 0xff);
+  }
+  const out = b.subarray(0, n);
+  if (pixels % 8 !== 0) out[n - 1]! &= (1 << (pixels % 8)) - 1;
+  return out;
+}
+
+/**
+ * The bytes of an element value in little-endian order. With `swapWords`
+ * (big endian OW) each 16-bit word is read whole and its bytes swapped; a
+ * read that ends in the middle of a word keeps the word's other byte for the
+ * next read, so the input position always stays on a word boundary.
+ */
+class ValueBytes {
+  private spare: number | null = null;
+
+  constructor(
+    private readonly ctx: ReadContext,
+    private readonly swapWords: boolean,
+  ) {}
+
+  /** Fills `target`; fewer bytes only when the input ends. */
+  async read(target: Uint8Array): Promise<number> {
+    const r = this.ctx.reader;
+    if (!this.swapWords) return r.readInto(target);
+    let at = 0;
+    if (this.spare !== null && target.length > 0) {
+      target[at++] = this.spare;
+      this.spare = null;
+    }
+    const whole = (target.length - at) & ~1;
+    const got = await r.readInto(target.subarray(at, at + whole));
+    swapBytes(target.subarray(at, at + got - (got % 2)), 2);
+    at += got - (got % 2);
+    if (got < whole || at === target.length) return at;
+    const word = new Uint8Array(2);
+    if ((await r.readInto(word)) < 2) return at;
+    target[at++] = word[1]!;
+    this.spare = word[0]!;
+    return at;
+  }
+}
+
+/**
+ * After the last frame: skips what is left of the pixel data value (padding)
+ * and refuses a second pixel data element right after it. Tag order puts
+ * (7FE0,0008), (7FE0,0009) and (7FE0,0010) next to each other, so a second
+ * one can only follow directly; a data set with two is ambiguous about which
+ * pixels are the image.
+ */
+async function checkSinglePixelData(ctx: ReadContext, pixel: ElementHeader, start: number, littleEndian: boolean): Promise<void> {
+  const r = ctx.reader;
+  if (pixel.length !== UNDEFINED_LENGTH) {
+    const left = pixel.length - (r.position - start);
+    // A missing pad byte at the very end is tolerated, as pydicom and GDCM do.
+    if (left > 0 && (await r.skip(left)) < left) return;
+  }
+  if (!(await r.ensure(4))) return;
+  const next = readTag(r.peek(4), 0, littleEndian);
+  if (PIXEL_DATA_TAGS.has(next)) {
+    throw new MalformedError(`${pixelDataName(next)} follows ${pixelDataName(pixel.tag)}; a data set holds exactly one pixel data element`, where(ctx, r.position), {
+      details: { first: tagString(pixel.tag), second: tagString(next) },
+    });
   }
 }
 
@@ -72,15 +185,8 @@ export function swapBytes(b: Uint8Array, width: number): void {
       b[i] = b[i + 1]!;
       b[i + 1] = t;
     }
-  } else if (width === 4) {
-    for (let i = 0; i + 3 < b.length; i += 4) {
-      const t0 = b[i]!;
-      const t1 = b[i + 1]!;
-      b[i] = b[i + 3]!;
-      b[i + 1] = b[i + 2]!;
-      b[i + 2] = t1;
-      b[i + 3] = t0;
-    }
+  } else if (width === 4 || width === 8) {
+    for (let i = 0; i + width - 1 < b.length; i += width) b.subarray(i, i + width).reverse();
   }
 }
 
@@ -218,5 +324,6 @@ export async function* encapsulatedFrames(
       details: { framesFound: delivered, framesDeclared: d.frames },
     });
   }
+  await checkSinglePixelData(ctx, pixel, r.position, true);
 }
 

@@ -1,5 +1,6 @@
 /**
- * Walks the data set up to the top-level Pixel Data element and keeps only
+ * Walks the data set up to the top-level pixel data element (Pixel Data,
+ * Float Pixel Data or Double Float Pixel Data) and keeps only
  * the values of the pixel-description attributes and ids. Everything else,
  * patient and institution attributes included, is skipped unread.
  *
@@ -7,7 +8,7 @@
  * Image Sequence has its own Rows, Columns and Pixel Data), except the
  * rescale and window values of enhanced multi-frame functional groups.
  */
-import { MalformedError, NoPixelDataError, TruncatedHeaderError, UnsupportedPixelFormatError } from '../errors.js';
+import { MalformedError, NoPixelDataError, TruncatedHeaderError } from '../errors.js';
 import {
   IMPLICIT_LE,
   checkLength,
@@ -19,7 +20,7 @@ import {
   type Encoding,
   type ReadContext,
 } from './elements.js';
-import { Tag, UNDEFINED_LENGTH, WALKED_SEQUENCES, tagString } from './tags.js';
+import { PIXEL_DATA_TAGS, Tag, UNDEFINED_LENGTH, WALKED_SEQUENCES, tagString } from './tags.js';
 
 /** Values read from the header, keyed by tag. */
 export type Values = Map<number, Uint8Array>;
@@ -30,7 +31,11 @@ export interface RawHeader {
   shared: Values;
   /** The same per frame, from Per-frame Functional Groups (index = frame). */
   perFrame: Values[];
-  /** Header of the top-level Pixel Data element; the reader stands at its value. */
+  /**
+   * Header of the top-level pixel data element, whichever of (7FE0,0008),
+   * (7FE0,0009) or (7FE0,0010) it is (its tag says which); the reader stands
+   * at its value.
+   */
   pixelData: ElementHeader;
 }
 
@@ -84,7 +89,8 @@ function macroTarget(into: Values): Target {
 
 /**
  * Reads from just after the File Meta group to the value of the top-level
- * Pixel Data element.
+ * pixel data element. A second one after it is found by the frame reader,
+ * once it has streamed past the first (see checkSinglePixelData in frames.ts).
  */
 export async function readHeader(ctx: ReadContext, enc: Encoding): Promise<RawHeader> {
   const raw: RawHeader = { top: new Map(), shared: new Map(), perFrame: [], pixelData: undefined as unknown as ElementHeader };
@@ -105,15 +111,20 @@ export async function readHeader(ctx: ReadContext, enc: Encoding): Promise<RawHe
     ]),
   };
   const pixel = await walkElements(ctx, enc, top, 0, undefined, true);
-  if (pixel === null) throw new NoPixelDataError('the data set has no Pixel Data (7FE0,0010) element', where(ctx, ctx.reader.position));
+  if (pixel === null) {
+    throw new NoPixelDataError(
+      'the data set has no Pixel Data (7FE0,0010), Float Pixel Data (7FE0,0008) or Double Float Pixel Data (7FE0,0009) element',
+      where(ctx, ctx.reader.position),
+    );
+  }
   raw.pixelData = pixel;
   return raw;
 }
 
 /**
  * Walks elements until `end` (a defined-length item), an Item Delimitation
- * (undefined length), or, at the top level, the Pixel Data element, whose
- * header it returns.
+ * (undefined length), or, at the top level, the first pixel data element,
+ * whose header it returns.
  */
 async function walkElements(
   ctx: ReadContext,
@@ -138,10 +149,9 @@ async function walkElements(
       if (end === undefined && !topLevel) return null;
       throw new MalformedError(`unexpected item delimiter ${tagString(h.tag)}`, where(ctx, h.offset));
     }
-    if (topLevel && h.tag === Tag.PixelData) return h;
-    if (topLevel && (h.tag === Tag.FloatPixelData || h.tag === Tag.DoubleFloatPixelData)) {
-      throw new UnsupportedPixelFormatError(`float pixel data ${tagString(h.tag)} is not supported`, where(ctx, h.offset));
-    }
+    // Pixels come last in tag order, so the first one ends the header. Inside sequence items
+    // (icon images) they are skipped like any other value.
+    if (topLevel && PIXEL_DATA_TAGS.has(h.tag)) return h;
     const walkInto = target?.sequences.get(h.tag);
     const isSequence = h.vr === 'SQ' || (h.vr === null && WALKED_SEQUENCES.has(h.tag));
     if (h.length === UNDEFINED_LENGTH) {

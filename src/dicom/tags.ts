@@ -45,6 +45,19 @@ export function tagString(tag: number): string {
   return `(${g},${e})`;
 }
 
+/**
+ * The three elements that can hold an image's pixels (PS3.3 C.7.6.3 and
+ * C.7.6.24): integer Pixel Data, Float Pixel Data (OF) and Double Float Pixel
+ * Data (OD). A data set holds exactly one of them at the top level.
+ */
+export const PIXEL_DATA_TAGS: ReadonlySet<number> = new Set([Tag.FloatPixelData, Tag.DoubleFloatPixelData, Tag.PixelData]);
+
+/** `Float Pixel Data (7FE0,0008)` style, for messages about the pixel data element. */
+export function pixelDataName(tag: number): string {
+  const name = tag === Tag.FloatPixelData ? 'Float Pixel Data' : tag === Tag.DoubleFloatPixelData ? 'Double Float Pixel Data' : 'Pixel Data';
+  return `${name} ${tagString(tag)}`;
+}
+
 /** Sequences whose items the reader walks (in implicit VR it cannot tell an SQ from its bytes). */
 export const WALKED_SEQUENCES: ReadonlySet<number> = new Set([
   Tag.SharedFunctionalGroupsSequence,

@@ -2,8 +2,8 @@
  * The modality LUT (PS3.3 C.11.1): stored values to modality values (HU for
  * CT) by a linear rescale, and the range of values that can come out of it.
  */
-import type { PixelDescription, Rescale } from '../dicom/description.js';
-import { InvalidPixelDescriptionError } from '../errors.js';
+import type { PixelDataKind, PixelDescription, Rescale } from '../dicom/description.js';
+import { InvalidPixelDescriptionError, UnsupportedPixelFormatError } from '../errors.js';
 import type { DecodedFrame, FloatImage, StoredArray } from './types.js';
 
 export const IDENTITY_RESCALE: Readonly<Rescale> = Object.freeze({ slope: 1, intercept: 0 });
@@ -11,7 +11,9 @@ export const IDENTITY_RESCALE: Readonly<Rescale> = Object.freeze({ slope: 1, int
 /**
  * The rescale that applies to one frame: the frame's own (enhanced
  * multi-frame functional groups) wins over the file-level one; a missing
- * slope or intercept is the identity's.
+ * slope or intercept is the identity's. Float pixel data usually has neither
+ * (a Parametric Map's values are already the quantity), so it passes through
+ * unchanged unless the file defines them.
  *
  * @example
  *   rescaleFor({ rescaleSlope: null, rescaleIntercept: -1024, frameRescale: null }, 0) // { slope: 1, intercept: -1024 }
@@ -81,25 +83,44 @@ export interface ValueRange {
   max: number;
 }
 
+type RangeDesc = Pick<PixelDescription, 'bitsStored' | 'pixelRepresentation'> & { pixelData?: PixelDataKind };
+
 /**
  * The smallest and largest stored value BitsStored and PixelRepresentation
- * allow (PS3.5 8.1.1): unsigned 0..2^b-1, two's complement -2^(b-1)..2^(b-1)-1.
+ * allow (PS3.5 8.1.1): unsigned 0..2^b-1, two's complement -2^(b-1)..2^(b-1)-1;
+ * 1-bit masks 0..1.
+ *
+ * Float pixel data has no such range (any IEEE value may occur), and this
+ * refuses it with UnsupportedPixelFormatError rather than guess. The frame's
+ * own min/max would be a guess that differs per frame: the one caller,
+ * MONOCHROME1 inversion with voi 'none', reflects within this range precisely
+ * so that one stored value inverts to the same number in every frame of a
+ * series, which a per-frame range would silently break. With any VOI the
+ * inversion works on [0, 1] and float MONOCHROME1 needs no stored range.
  *
  * @example
  *   storedRange({ bitsStored: 12, pixelRepresentation: 1 }) // { min: -2048, max: 2047 }
  */
-export function storedRange(d: Pick<PixelDescription, 'bitsStored' | 'pixelRepresentation'>): ValueRange {
+export function storedRange(d: RangeDesc): ValueRange {
+  if (d.pixelData === 'float32' || d.pixelData === 'float64') {
+    throw new UnsupportedPixelFormatError(
+      `${d.pixelData} pixel data has no stored range to invert MONOCHROME1 within when voi is 'none'; set preprocess.voi (for example minmax) or preprocess.invertMonochrome1 false`,
+      { stage: 'decode' },
+      { details: { pixelData: d.pixelData } },
+    );
+  }
   const b = d.bitsStored;
   return d.pixelRepresentation === 1 ? { min: -(2 ** (b - 1)), max: 2 ** (b - 1) - 1 } : { min: 0, max: 2 ** b - 1 };
 }
 
 /**
  * The stored range through a rescale; min/max swap when the slope is negative.
+ * Refuses float pixel data, as storedRange does.
  *
  * @example
  *   modalityRange({ bitsStored: 12, pixelRepresentation: 0 }, { slope: 1, intercept: -1024 }) // { min: -1024, max: 3071 }
  */
-export function modalityRange(d: Pick<PixelDescription, 'bitsStored' | 'pixelRepresentation'>, rescale: Rescale): ValueRange {
+export function modalityRange(d: RangeDesc, rescale: Rescale): ValueRange {
   const s = storedRange(d);
   const a = s.min * rescale.slope + rescale.intercept;
   const b = s.max * rescale.slope + rescale.intercept;

@@ -1,5 +1,7 @@
 /**
  * Image statistics for intensity normalisation: range and exact percentiles.
+ * NaN, which only float pixel data can hold (a Parametric Map's "no value"),
+ * is left out of both, so one undefined pixel does not blank the image.
  */
 
 /**
@@ -28,18 +30,18 @@ export function minMax(data: Float32Array): { min: number; max: number } {
  * histograms the high 16 bits, which locates the bucket of each wanted rank;
  * one more pass per distinct bucket histograms the low 16 bits inside it.
  * O(n), no copy of the image (sorting a 2048x2048 copy took ~0.5 s per frame),
- * two 256 KiB histograms. Data must not contain NaN.
+ * two 256 KiB histograms. NaN is skipped (ranks count the other values); an
+ * image of NaN only gives NaN.
  *
  * @example
  *   percentiles(Float32Array.from({ length: 100 }, (_, i) => i), [1, 99]) // [0.99, 98.01]
  */
 export function percentiles(data: Float32Array, ps: readonly number[]): number[] {
-  const n = data.length;
-  if (n === 0) throw new RangeError('percentiles of an empty image');
-  const positions = ps.map((p) => {
-    if (!(p >= 0 && p <= 100)) throw new RangeError(`percentile must be in [0, 100] (got ${p})`);
-    return (p / 100) * (n - 1);
-  });
+  if (data.length === 0) throw new RangeError('percentiles of an empty image');
+  for (const p of ps) if (!(p >= 0 && p <= 100)) throw new RangeError(`percentile must be in [0, 100] (got ${p})`);
+  const n = data.length - countNaN(data);
+  if (n === 0) return ps.map(() => NaN);
+  const positions = ps.map((p) => (p / 100) * (n - 1));
   const ranks = new Set<number>();
   for (const pos of positions) {
     ranks.add(Math.floor(pos));
@@ -59,7 +61,7 @@ function orderStatistics(data: Float32Array, ranks: readonly number[]): Map<numb
   const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
   const n = bits.length;
   const hist = new Uint32Array(65536);
-  for (let i = 0; i < n; i++) hist[sortKey(bits[i]!) >>> 16]! += 1;
+  for (let i = 0; i < n; i++) if (!isNaNBits(bits[i]!)) hist[sortKey(bits[i]!) >>> 16]! += 1;
 
   // Bucket (high 16 bits) of each rank, and the rank inside that bucket.
   const byBucket = new Map<number, { rank: number; inner: number }[]>();
@@ -78,7 +80,7 @@ function orderStatistics(data: Float32Array, ranks: readonly number[]): Map<numb
     hist.fill(0);
     for (let i = 0; i < n; i++) {
       const k = sortKey(bits[i]!);
-      if (k >>> 16 === b) hist[k & 0xffff]! += 1;
+      if (k >>> 16 === b && !isNaNBits(bits[i]!)) hist[k & 0xffff]! += 1;
     }
     for (const w of wanted) {
       let low = 0;
@@ -88,6 +90,17 @@ function orderStatistics(data: Float32Array, ranks: readonly number[]): Map<numb
     }
   }
   return out;
+}
+
+// All exponent bits set and a non-zero mantissa (either sign).
+function isNaNBits(u: number): boolean {
+  return (u & 0x7fffffff) > 0x7f800000;
+}
+
+function countNaN(data: Float32Array): number {
+  let nan = 0;
+  for (let i = 0; i < data.length; i++) if (data[i] !== data[i]) nan++;
+  return nan;
 }
 
 // Float bits -> unsigned key with the same order: flip all bits of negatives, set the sign bit of positives.

@@ -4,11 +4,13 @@
  * A codec gives a DecodedFrame: the frame's stored values, exactly as the
  * DICOM standard defines them (sign-extended from BitsStored when
  * PixelRepresentation is 1, masked to BitsStored when it is 0), in the
- * narrowest typed array that holds BitsAllocated. Preprocessing turns it
- * into a model-ready sample following a PreprocessSpec.
+ * narrowest typed array that holds BitsAllocated. 1-bit pixels come as a
+ * Uint8Array of 0/1; Float and Double Float Pixel Data as a Float32Array of
+ * the file's values (double floats narrowed), which may hold NaN or ±Infinity.
+ * Preprocessing turns it into a model-ready sample following a PreprocessSpec.
  */
 
-export type StoredArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array;
+export type StoredArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array;
 
 export interface DecodedFrame {
   /** Stored values. Color: interleaved (planarConfiguration 0) or planar (1) as `planarConfiguration` says. */

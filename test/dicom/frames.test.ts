@@ -1,5 +1,8 @@
+import { deflateRawSync } from 'node:zlib';
 import t from 'tap';
 import { cat, el, imageModule, meta, readAll, text, us, item, itemDelim, seqDelim, encapsulatedPixelData, jpegLike, UNDEFINED, ELE, ILE, EBE } from '../helpers/dicom.js';
+import { realignBits } from '../../src/dicom/frames.js';
+import { TS, bitAt, bits1File, floatFile, packBits, pixelModule, swapWords } from './build-classes.js';
 
 const JPEG_LS = '1.2.840.10008.1.2.4.80';
 const RLE = '1.2.840.10008.1.2.5';
@@ -153,4 +156,123 @@ t.test('only the pixel description and ids leave the header', async (t) => {
   const json = JSON.stringify(r.description);
   t.notMatch(json, /Doe|Jane/, 'patient name is not carried');
   t.match(r.description?.ids, { patientId: 'PAT-1', sopInstanceUid: '1.2.3.4.5.6', studyInstanceUid: '1.2.3.4', seriesInstanceUid: '1.2.3.4.5' });
+});
+
+// ---- 1-bit (bit-packed) and float pixel data -------------------------------------------
+
+t.test('1-bit frames that start mid-byte are delivered re-aligned to bit 0, unused bits cleared', async (t) => {
+  // 13 x 11 = 143 pixels: frame 1 starts at bit 143 (bit 7 of byte 17), frame 2 at bit 286 (bit 6 of byte 35).
+  const { bytes, values } = bits1File({ rows: 11, columns: 13, frames: 3 });
+  const r = await readAll(bytes, 5);
+  t.equal(r.error, null);
+  t.match(r.description, { bitsAllocated: 1, bitsStored: 1, highBit: 0, frameBytes: 18, pixelData: 'integer' });
+  t.equal(r.frames.length, 3);
+  for (const f of r.frames) {
+    t.equal(f.bytes.length, 18, `frame ${f.index}: ceil(143 / 8) bytes`);
+    const got = Array.from({ length: 143 }, (_, k) => bitAt(f.bytes, k));
+    t.same(got, [...values.subarray(f.index * 143, (f.index + 1) * 143)], `frame ${f.index}: pixels`);
+    t.equal(f.bytes[17]! >> 7, 0, `frame ${f.index}: bit 143 (the next frame's) is cleared`);
+  }
+  // Frame 1, byte 0 by hand: pixels 143..150 of the stream = bit 7 of byte 17, then bits 0..6 of byte 18.
+  const stream = packBits(values);
+  t.equal(r.frames[1]!.bytes[0], ((stream[17]! >> 7) | (stream[18]! << 1)) & 0xff, 'frame 1 byte 0 from bytes 17 and 18');
+});
+
+t.test('realignBits shifts in place and masks the tail', async (t) => {
+  t.same([...realignBits(Uint8Array.of(0b1010_0000, 0b0000_0011), 5, 5)], [0b0001_1101]);
+  t.same([...realignBits(Uint8Array.of(0xff, 0xff), 0, 9)], [0xff, 0x01], 'aligned: only the tail is masked');
+  t.same([...realignBits(Uint8Array.of(0x80, 0x01, 0xfe), 7, 9)], [0x03, 0x00], 'two bytes spread over three');
+});
+
+t.test('Explicit VR Big Endian 1-bit: OW words are swapped back, OB is read as it is', async (t) => {
+  const le = await readAll(bits1File({ rows: 11, columns: 13, frames: 3 }).bytes);
+  for (const encoding of ['be-ow', 'be-ob', 'implicit'] as const) {
+    const other = await readAll(bits1File({ rows: 11, columns: 13, frames: 3, encoding }).bytes, 3);
+    t.equal(other.error, null, encoding);
+    t.same(other.frames.map((f) => [...f.bytes]), le.frames.map((f) => [...f.bytes]), `${encoding}: the same frames as little endian`);
+  }
+});
+
+t.test('8-bit OW in big endian: words swapped back across odd-sized frames', async (t) => {
+  // Two 3x3 frames 1..9 and 10..18: the word holding pixels 9 and 10 straddles the frames.
+  const px = Uint8Array.from({ length: 18 }, (_, i) => i + 1);
+  const bytes = cat(meta(TS.explicitBE), pixelModule({ rows: 3, columns: 3, frames: 2, bitsAllocated: 8 }, EBE), el(0x7fe00010, 'OW', swapWords(px), EBE));
+  for (const size of [1, 7, 65536]) {
+    const r = await readAll(bytes, size);
+    t.equal(r.error, null);
+    t.same(r.frames.map((f) => [...f.bytes]), [[...px.subarray(0, 9)], [...px.subarray(9)]], `${size}-byte chunks`);
+  }
+  const ob = cat(meta(TS.explicitBE), pixelModule({ rows: 3, columns: 3, frames: 2, bitsAllocated: 8 }, EBE), el(0x7fe00010, 'OB', px, EBE));
+  t.same((await readAll(ob)).frames.map((f) => f.bytes[0]), [1, 10], 'OB is not swapped');
+});
+
+t.test('1-bit element length is checked against ceil(frames * pixels / 8)', async (t) => {
+  // 3 x 143 = 429 bits need 54 bytes; the file holds 52.
+  let r = await readAll(bits1File({ rows: 11, columns: 13, frames: 3, shorten: 2 }).bytes);
+  t.equal(r.error?.code, 'DF_ERR_MALFORMED');
+  t.match(r.error?.message, /holds 52 bytes but 3 frame\(s\) of 11x13x1 at 1 bits need 54/);
+  t.equal(r.frames.length, 0, 'nothing is delivered from pixel data that contradicts the description');
+  // 8 x 8 x 1 frame = 8 bytes exactly; no padding needed, none missing.
+  r = await readAll(bits1File({ rows: 8, columns: 8, frames: 1 }).bytes);
+  t.equal(r.error, null);
+  t.equal(r.frames[0]!.bytes.length, 8);
+});
+
+t.test('1-bit input cut inside frame 2: two frames, then DF_ERR_TRUNCATED_PIXEL_DATA', async (t) => {
+  const { bytes } = bits1File({ rows: 11, columns: 13, frames: 3 });
+  const r = await readAll(bytes.subarray(0, bytes.length - 10), 7, { totalBytes: undefined as unknown as number });
+  t.equal(r.frames.length, 2);
+  t.equal(r.error?.code, 'DF_ERR_TRUNCATED_PIXEL_DATA');
+  t.equal(r.error?.where.frame, 2);
+  t.match(r.error?.details, { framesDelivered: 2, framesDeclared: 3 });
+});
+
+t.test('float pixel data: 4- and 8-byte words come out little endian', async (t) => {
+  const values = [1.5, -2.25, 1e-40, -0, Infinity, NaN];
+  for (const kind of ['float32', 'float64'] as const) {
+    const width = kind === 'float32' ? 4 : 8;
+    const le = await readAll(floatFile({ rows: 2, columns: 3, frames: 1, kind, values }));
+    const be = await readAll(floatFile({ rows: 2, columns: 3, frames: 1, kind, values, bigEndian: true }), 5);
+    t.equal(be.error, null, kind);
+    t.equal(le.frames[0]!.bytes.length, 6 * width);
+    t.same([...be.frames[0]!.bytes], [...le.frames[0]!.bytes], `${kind}: big endian equals little endian`);
+    const dv = new DataView(le.frames[0]!.bytes.buffer);
+    t.same(
+      values.map((_, i) => (width === 4 ? dv.getFloat32(i * 4, true) : dv.getFloat64(i * 8, true))),
+      values.map((v) => (width === 4 ? Math.fround(v) : v)),
+      `${kind}: values`,
+    );
+  }
+});
+
+t.test('a second pixel data element after the first is DF_ERR_MALFORMED', async (t) => {
+  const module = pixelModule({ rows: 2, columns: 2, bitsAllocated: 32, bitsStored: null, pixelRepresentation: null });
+  const float = el(0x7fe00008, 'OF', new Uint8Array(16));
+  let r = await readAll(cat(meta(TS.explicitLE), module, float, el(0x7fe00010, 'OW', new Uint8Array(16))), 3);
+  t.equal(r.frames.length, 1, 'the first element is read');
+  t.equal(r.error?.code, 'DF_ERR_MALFORMED');
+  t.match(r.error?.message, /Pixel Data \(7FE0,0010\) follows Float Pixel Data \(7FE0,0008\)/);
+  t.match(r.error?.details, { first: '(7FE0,0008)', second: '(7FE0,0010)' });
+  r = await readAll(cat(meta(TS.explicitLE), module, float, el(0x7fe00009, 'OD', new Uint8Array(32))));
+  t.match(r.error?.message, /Double Float Pixel Data \(7FE0,0009\) follows/);
+  // Padding past the frames, then an ordinary trailing element: fine.
+  r = await readAll(cat(meta(TS.explicitLE), module, el(0x7fe00008, 'OF', new Uint8Array(20)), el(0xfffcfffc, 'OB', new Uint8Array(4))));
+  t.equal(r.error, null, 'trailing padding element after float pixel data');
+});
+
+t.test('deflated 1-bit data set: frames as in the plain file', async (t) => {
+  const { bytes, values } = bits1File({ rows: 11, columns: 13, frames: 3 });
+  const dataSet = bytes.subarray(meta(TS.explicitLE).length);
+  const deflated = cat(meta(TS.deflated), new Uint8Array(deflateRawSync(dataSet)));
+  const r = await readAll(deflated, 7);
+  t.equal(r.error, null);
+  t.same(r.frames.map((f) => Array.from({ length: 143 }, (_, k) => bitAt(f.bytes, k))), [0, 1, 2].map((i) => [...values.subarray(i * 143, (i + 1) * 143)]));
+});
+
+t.test('big endian OW of odd length is DF_ERR_MALFORMED (half a word would lie outside it)', async (t) => {
+  const px = new Uint8Array(9);
+  const bytes = cat(meta(TS.explicitBE), pixelModule({ rows: 3, columns: 3, bitsAllocated: 8 }, EBE), el(0x7fe00010, 'OW', px, EBE));
+  const r = await readAll(bytes);
+  t.equal(r.error?.code, 'DF_ERR_MALFORMED');
+  t.match(r.error?.message, 'big endian OW Pixel Data (7FE0,0010) has an odd length (9)');
 });

@@ -4,6 +4,7 @@ import { readAll, type ReadResult } from '../helpers/dicom.js';
 import { fixtureBytes, fixtureNames, referenceBytes, sidecar } from '../helpers/fixtures.js';
 import { syntaxInfo } from '../../src/dicom/transfer-syntax.js';
 import { readDicom } from '../../src/dicom/reader.js';
+import { bits1File, floatFile } from './build-classes.js';
 
 function digest(r: ReadResult): string {
   const h = createHash('sha256');
@@ -19,6 +20,23 @@ t.test('every fixture reads the same in 1-byte, 7-byte and 64 KiB chunks', async
   t.ok(names.length >= 20, `${names.length} fixtures`);
   for (const name of names) {
     const bytes = fixtureBytes(name);
+    const whole = await readAll(bytes, bytes.length);
+    t.equal(whole.error, null, `${name} reads without error`);
+    const ref = digest(whole);
+    for (const size of [1, 7, 65536]) t.equal(digest(await readAll(bytes, size)), ref, `${name} in ${size}-byte chunks`);
+  }
+});
+
+t.test('1-bit and float files read the same in 1-byte, 7-byte and 64 KiB chunks', async (t) => {
+  // 1-bit frames share bytes (and big endian OW words) with their neighbours: the carry-over
+  // must not depend on where chunks end.
+  const files: [string, Uint8Array][] = [
+    ...(['le', 'be-ow', 'be-ob', 'implicit'] as const).map((encoding) => [`1-bit 13x11x3 ${encoding}`, bits1File({ rows: 11, columns: 13, frames: 3, encoding }).bytes] as [string, Uint8Array]),
+    ['1-bit 7x5x5 be-ow', bits1File({ rows: 5, columns: 7, frames: 5, encoding: 'be-ow' }).bytes],
+    ['float32 BE', floatFile({ rows: 3, columns: 5, frames: 2, kind: 'float32', values: Array.from({ length: 30 }, (_, i) => i / 7 - 2), bigEndian: true })],
+    ['float64 BE', floatFile({ rows: 3, columns: 5, frames: 2, kind: 'float64', values: Array.from({ length: 30 }, (_, i) => i / 7 - 2), bigEndian: true })],
+  ];
+  for (const [name, bytes] of files) {
     const whole = await readAll(bytes, bytes.length);
     t.equal(whole.error, null, `${name} reads without error`);
     const ref = digest(whole);

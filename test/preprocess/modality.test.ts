@@ -55,3 +55,23 @@ t.test('modalityRange maps the stored range, swapping for a negative slope', asy
   t.same(modalityRange({ bitsStored: 12, pixelRepresentation: 1 }, { slope: 0.5, intercept: 0 }), { min: -1024, max: 1023.5 });
   t.same(modalityRange({ bitsStored: 8, pixelRepresentation: 0 }, { slope: -1, intercept: 0 }), { min: -255, max: 0 });
 });
+
+t.test('1-bit masks have the stored range 0..1; float pixel data has none and is refused', async (t) => {
+  t.same(storedRange({ bitsStored: 1, pixelRepresentation: 0, pixelData: 'integer' }), { min: 0, max: 1 });
+  t.same(modalityRange(description({ bitsAllocated: 1, bitsStored: 1, highBit: 0 }), { slope: 1, intercept: 0 }), { min: 0, max: 1 });
+  for (const pixelData of ['float32', 'float64'] as const) {
+    const d = description({ pixelData, bitsAllocated: pixelData === 'float32' ? 32 : 64, bitsStored: 32, highBit: 31 });
+    t.throws(() => storedRange(d), { code: 'DF_ERR_UNSUPPORTED_PIXEL_FORMAT', details: { pixelData } }, pixelData);
+    t.throws(() => modalityRange(d, { slope: 1, intercept: 0 }), { code: 'DF_ERR_UNSUPPORTED_PIXEL_FORMAT', message: /preprocess\.voi/ });
+  }
+});
+
+t.test('float stored values through the modality LUT: identity without rescale, no rounding', async (t) => {
+  const d = description({ pixelData: 'float32', bitsAllocated: 32, bitsStored: 32, highBit: 31 });
+  const f = grayFrame(Float32Array.of(-0.125, 1e-30, 3.5e38, NaN), 4, 1);
+  const img = modalityLut(f, d, 0);
+  t.same([...img.data].map((v, i) => Object.is(v, f.pixels[i])), [true, true, true, true], 'bit for bit');
+  const scaled = modalityLut(f, description({ pixelData: 'float32', rescaleSlope: 4, rescaleIntercept: 1 }), 0);
+  t.same([...scaled.data].slice(0, 2), [0.5, Math.fround(1 + 4e-30)]);
+  t.equal(scaled.data[2], Infinity, 'beyond float32 after the rescale');
+});

@@ -43,3 +43,13 @@ t.test('a constant image and a single value', async (t) => {
   t.throws(() => percentiles(new Float32Array(0), [50]), RangeError);
   t.throws(() => percentiles(ramp(3), [101]), RangeError);
 });
+
+t.test('NaN (float pixel data) is left out of percentiles and minMax', async (t) => {
+  const data = Float32Array.of(NaN, 3, 0, NaN, 1, 2, -NaN);
+  // without NaN: 0, 1, 2, 3 (n = 4); p=50 -> rank 1.5 -> 1.5; p=100 -> 3
+  t.same(percentiles(data, [0, 50, 100]), [0, 1.5, 3]);
+  t.same(minMax(data), { min: 0, max: 3 });
+  const allNaN = percentiles(Float32Array.of(NaN, NaN), [1, 99]);
+  t.ok(allNaN.every((v) => Number.isNaN(v)), 'an image of NaN only has NaN percentiles');
+  t.same(percentiles(Float32Array.of(-Infinity, 5, Infinity), [0, 50, 100]), [-Infinity, 5, Infinity], 'infinities are values');
+});
