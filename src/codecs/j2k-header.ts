@@ -27,6 +27,7 @@ const SOC = 0xff4f;
 const SIZ = 0xff51;
 const COD = 0xff52;
 const SOT = 0xff90;
+const EOC = 0xffd9;
 
 export function readJ2kHeader(b: Uint8Array): J2kHeader {
   const bad = (why: string) => new DecodeError(`not a JPEG 2000 codestream: ${why}`, { stage: 'decode' });
@@ -125,6 +126,38 @@ export function unwrapJp2(b: Uint8Array): { codestream: Uint8Array; jp2: boolean
  */
 export function endsWithEoc(b: Uint8Array): boolean {
   return hasMarkerNearEnd(b, 0xd9);
+}
+
+/**
+ * Why the codestream's tile-parts do not add up, or null when they do: each
+ * SOT gives its tile-part's length (Psot, ISO 15444-1 A.4.2), and the last
+ * must be followed by EOC. A stream cut mid-tile and closed with EOC again
+ * looks complete from its ends; OpenJPH then decodes zeros for the rest
+ * without a word, so the lengths are checked here.
+ *
+ * @example tilePartProblem(codestream) // 'tile-part at byte 163 claims 4517 bytes, 2311 are left'
+ */
+export function tilePartProblem(b: Uint8Array): string | null {
+  const dv = new DataView(b.buffer, b.byteOffset, b.length);
+  if (b.length < 6) return 'the codestream is shorter than its main header';
+  // Main header: from SIZ to the first SOT.
+  let at = 4 + dv.getUint16(4);
+  while (at + 4 <= b.length && dv.getUint16(at) !== SOT) {
+    const len = dv.getUint16(at + 2);
+    if ((dv.getUint16(at) & 0xff00) !== 0xff00 || len < 2) return `invalid marker in the main header at byte ${at}`;
+    at += 2 + len;
+  }
+  if (at + 12 > b.length) return 'the codestream ends before its first tile-part';
+  for (let parts = 0; ; parts++) {
+    if (at + 2 <= b.length && dv.getUint16(at) === EOC) return parts > 0 ? null : 'no tile-part before EOC';
+    if (at + 12 > b.length) return `the codestream ends at byte ${b.length} after ${parts} tile-part(s), without EOC`;
+    if (dv.getUint16(at) !== SOT) return `no SOT or EOC marker at byte ${at}, where tile-part ${parts} should start`;
+    const psot = dv.getUint32(at + 6);
+    if (psot === 0) return null; // the last tile-part runs to EOC, which endsWithEoc checks
+    if (psot < 14) return `tile-part at byte ${at} has length ${psot}`;
+    if (at + psot > b.length) return `tile-part at byte ${at} claims ${psot} bytes, ${b.length - at} are left`;
+    at += psot;
+  }
 }
 
 /** Image size after discarding `level` resolution levels (ISO 15444-1 B.5). */

@@ -9,6 +9,12 @@ import type { Codec, DecodeOptions } from './types.js';
 
 interface LosslessDecoder {
   decode(buffer: ArrayBuffer, offset: number, length: number, numBytes: number): Uint8Array | Uint16Array;
+  xLoc: number;
+  yLoc: number;
+  xDim: number;
+  yDim: number;
+  stream: { index: number } | null;
+  readPastEntropyData(index: number[]): boolean;
 }
 let DecoderClass: (new () => LosslessDecoder) | undefined;
 
@@ -27,9 +33,24 @@ export const jpegLossless: Codec = {
     try {
       const bytesPerSample = d.bitsAllocated <= 8 ? 1 : 2;
       // A decoder per frame: it keeps its output between calls.
-      const out = new DecoderClass!().decode(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length, bytesPerSample);
+      const decoder = new DecoderClass!();
+      // A scan cut short but closed with EOI again decodes "successfully", the rest of the frame
+      // made up from marker bytes or from reads past the end. Two signs give it away: the decoder
+      // runs into a marker before the last pixel, or reads past the bytes it was given.
+      let ranOutAt = -1;
+      const readPast = decoder.readPastEntropyData.bind(decoder);
+      decoder.readPastEntropyData = (index) => {
+        const hit = readPast(index);
+        if (hit && ranOutAt < 0 && decoder.yLoc * decoder.xDim + decoder.xLoc < decoder.xDim * decoder.yDim) ranOutAt = decoder.yLoc;
+        return hit;
+      };
+      const out = decoder.decode(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length, bytesPerSample);
       const expected = d.rows * d.columns * d.samplesPerPixel;
       if (out.length !== expected) throw mismatch('jpeg-lossless', 'sample count', out.length, expected);
+      if (warnings.length === 0) {
+        if ((decoder.stream?.index ?? 0) > bytes.length) warnings.push(partialDecode('jpeg-lossless', `the scan needs more than the frame's ${bytes.length} bytes`, options.partial));
+        else if (ranOutAt >= 0) warnings.push(partialDecode('jpeg-lossless', `the scan's data ends in row ${ranOutAt} of ${decoder.yDim}`, options.partial));
+      }
       const raw = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
       const frame: DecodedFrame = {
         // The decoder's output array is ours: reuse it for the stored values when the widths match.

@@ -8,7 +8,7 @@ import type { PixelDescription } from '../dicom/description.js';
 import type { DecodedFrame, DecodeWarning } from '../preprocess/types.js';
 import { DecodeError } from '../errors.js';
 import { decodeFailure, mismatch, partialDecode } from './errors.js';
-import { endsWithEoc, readJ2kHeader, sizeAtLevel, unwrapJp2, type J2kHeader } from './j2k-header.js';
+import { endsWithEoc, readJ2kHeader, sizeAtLevel, tilePartProblem, unwrapJp2, type J2kHeader } from './j2k-header.js';
 import { toStored } from './stored.js';
 import type { Codec, DecodeOptions, FrameInfo } from './types.js';
 import { collectCodecLog, freshCodecModule, loadCodecModule, type CodecModuleSpec, type ModuleLoader } from './wasm.js';
@@ -95,8 +95,8 @@ export function waveletCodec(name: string, spec: CodecModuleSpec, decoderClass: 
       guardLayout(name, h);
       const level = options.atLeast ? chooseLevel(h, options.atLeast, h.decompositions, (l) => sizeAtLevel(h, l)) : 0;
       const warnings: DecodeWarning[] = [];
-      const cut = !endsWithEoc(codestream);
-      if (cut) warnings.push(partialDecode(name, 'the codestream does not end with an EOC marker (cut short)', options.partial));
+      const cut = !endsWithEoc(codestream) ? 'the codestream does not end with an EOC marker (cut short)' : tilePartProblem(codestream);
+      if (cut) warnings.push(partialDecode(name, cut, options.partial));
       await codec.init();
       // A decoder per frame (see emscripten.ts): after a failed opj_decode the wrapper returns
       // without touching its output vector, so a shared decoder would hand back the last frame.

@@ -70,6 +70,13 @@ const DAMAGE: Record<string, (b: Uint8Array) => Uint8Array> = {
   'cut at 50%': (b) => b.slice(0, Math.floor(b.length * 0.5)),
   'cut at 70%': (b) => b.slice(0, Math.floor(b.length * 0.7)),
   'cut 2 bytes short': (b) => b.slice(0, b.length - 2),
+  // Cut mid-scan with the end-of-image marker put back: the structure looks complete, the data is not.
+  'cut at 50%, end marker kept': (b) => {
+    const o = b.slice(0, Math.floor(b.length * 0.5) + 2);
+    o[o.length - 2] = 0xff;
+    o[o.length - 1] = 0xd9;
+    return o;
+  },
   'middle overwritten': (b) => {
     const o = b.slice();
     o.fill(0x41, Math.floor(o.length * 0.4), Math.floor(o.length * 0.6));
