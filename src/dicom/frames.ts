@@ -216,6 +216,20 @@ function startsWith(b: Uint8Array, marker: Uint8Array): boolean {
   return true;
 }
 
+/** The JP2 file signature box (ISO 15444-1 I.5.1). */
+const JP2_SIGNATURE = Uint8Array.of(0x00, 0x00, 0x00, 0x0c, 0x6a, 0x50, 0x20, 0x20, 0x0d, 0x0a, 0x87, 0x0a);
+const J2K_SOC = Uint8Array.of(0xff, 0x4f);
+
+/**
+ * Whether a fragment starts a frame. Some encoders put a whole JP2 file in the
+ * fragment instead of the bare codestream PS3.5 A.4.4 asks for (GDCM and
+ * OpenJPEG accept it, codecs/wavelet.ts unwraps it); such a frame begins with
+ * the JP2 signature box, never with SOC.
+ */
+function startsWithFrame(b: Uint8Array, marker: Uint8Array): boolean {
+  return startsWith(b, marker) || (startsWith(marker, J2K_SOC) && startsWith(b, JP2_SIGNATURE));
+}
+
 function concat(parts: Uint8Array[], total: number): Uint8Array {
   if (parts.length === 1) return parts[0]!;
   const out = new Uint8Array(total);
@@ -285,9 +299,9 @@ export async function* encapsulatedFrames(
         const marker = syntax.frameStartMarker;
         if (marker === null) begins = true;
         else {
-          const want = Math.min(marker.length, h.length);
+          const want = Math.min(Math.max(marker.length, JP2_SIGNATURE.length), h.length);
           if (!(await r.ensure(want))) throw truncated(delivered, delivered);
-          begins = startsWith(r.peek(want), marker);
+          begins = startsWithFrame(r.peek(want), marker);
         }
       }
     }

@@ -276,3 +276,18 @@ t.test('big endian OW of odd length is DF_ERR_MALFORMED (half a word would lie o
   t.equal(r.error?.code, 'DF_ERR_MALFORMED');
   t.match(r.error?.message, 'big endian OW Pixel Data (7FE0,0010) has an odd length (9)');
 });
+
+t.test('empty offset table: JPEG 2000 frames wrapped in a JP2 file are found by the JP2 signature', async (t) => {
+  const jp2 = (len: number, fill: number) => {
+    const b = new Uint8Array(len).fill(fill);
+    b.set([0x00, 0x00, 0x00, 0x0c, 0x6a, 0x50, 0x20, 0x20, 0x0d, 0x0a, 0x87, 0x0a]);
+    return b;
+  };
+  const frags = [jp2(20, 1), new Uint8Array(6).fill(5), jp2(16, 2)];
+  const r = await readAll(cat(meta('1.2.840.10008.1.2.4.90'), img(2), encapsulatedPixelData(frags)), 7);
+  t.equal(r.error, null);
+  t.same(r.frames.map((f) => f.bytes.length), [26, 16]);
+  // A fragment that starts like a JP2 file is no frame start in a JPEG syntax.
+  const jpeg = await readAll(cat(meta(JPEG_LS), img(2), encapsulatedPixelData([jpegLike(10, 1), jp2(12, 3), jpegLike(4, 2)])));
+  t.same(jpeg.frames.map((f) => f.bytes.length), [22, 4]);
+});
