@@ -9,6 +9,8 @@ export const CONFIG_FLAGS: Record<string, { path: string; kind: 'int' | 'path' |
   'max-element-bytes': { path: 'parse.maxElementBytes', kind: 'int' },
   manifest: { path: 'sources.manifest', kind: 'path' },
   workers: { path: 'decode.workers', kind: 'int' },
+  partial: { path: 'decode.partial', kind: 'string' },
+  'timeout-ms': { path: 'decode.timeoutMs', kind: 'int' },
   target: { path: 'preprocess.target', kind: 'string' },
   voi: { path: 'preprocess.voi', kind: 'string' },
   limit: { path: 'pipeline.limit', kind: 'int' },

@@ -8,12 +8,13 @@ import { codecFor } from '../codecs/index.js';
 import { loadConfig } from '../config/load.js';
 import type { PixelDescription } from '../dicom/description.js';
 import { readDicom } from '../dicom/reader.js';
-import { UnsupportedTransferSyntaxError, UsageError } from '../errors.js';
+import { UnsupportedTransferSyntaxError, UsageError, toDicomflowError } from '../errors.js';
 import { toRgb } from '../preprocess/color.js';
 import { grayToFloat, rescaleFor } from '../preprocess/modality.js';
 import type { DecodedFrame } from '../preprocess/types.js';
 import { configOverrides, parseCommandLine } from './args.js';
 import { npyBytes, type NpyArray } from './npy.js';
+import { forTerminal, recordLine } from './terminal.js';
 
 export const DECODE_HELP = `Usage: dicomflow decode <file> --out <dir> [--frame N] [--stored | --modality]
 
@@ -25,18 +26,34 @@ Decodes a file's frames and writes one NumPy .npy per frame, named
   --modality   float32 after the modality LUT (RescaleSlope/Intercept, e.g. CT in HU)
   --frame N    only frame N (zero-based)
 
-Colour is converted to RGB (YBR_FULL, YBR_FULL_422, planar). 1-bit pixels (BitsAllocated 1,
+Colour is converted to RGB (YBR_FULL, YBR_FULL_422, planar). A frame that cannot be
+decoded is reported on stderr (error: <file> frame N: DF_ERR_...) and the other frames are
+still written; a frame decoded only in part is refused unless decode.partial is "allow"
+(--partial allow), and then written with a warning. 1-bit pixels (BitsAllocated 1,
 e.g. Segmentation masks) are written as uint8 0/1. Float Pixel Data is written as float32
 ('<f4'); Double Float Pixel Data is converted to float32 too (values round to the nearest
-float32; beyond +-3.4e38 they become +-inf). With --modality float data goes through
-RescaleSlope/Intercept only when the file defines them. Exit status: 0 written,
-1 the file could not be decoded, 2 usage error.`;
+float32; beyond +-3.4e38 they become +-inf, with a warning). With --modality float data goes
+through RescaleSlope/Intercept only when the file defines them. Frames are decoded on the
+main thread, one at a time (decode.timeoutMs applies to the worker pool of ingest and train).
+
+  --partial error|allow   decode.partial for this run
+
+Exit status: 0 every frame written, 1 some frame or the file could not be decoded, 2 usage error.`;
 
 /**
  * The frame as an array to save, and its shape. The stored dtype is the decoded
  * array's own: Uint8Array of 0/1 for 1-bit masks, Float32Array for float pixel data.
  */
 export function frameArray(f: DecodedFrame, d: PixelDescription, index: number, modality: boolean): { data: NpyArray; shape: number[] } {
+  if (f.samplesPerPixel === 3 && !modality && f.photometricInterpretation === 'RGB') {
+    // Reordered, never through float32: 32-bit samples would lose their low bits.
+    const Ctor = f.pixels.constructor as new (n: number) => NpyArray;
+    const n = f.width * f.height;
+    const out = new Ctor(n * 3);
+    if (f.planarConfiguration === 0) out.set(f.pixels as ArrayLike<number>);
+    else for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) out[i * 3 + c] = f.pixels[c * n + i]!;
+    return { data: out, shape: [f.height, f.width, 3] };
+  }
   if (f.samplesPerPixel === 3) {
     const rgb = toRgb(f, d.bitsStored, index);
     const shape = [rgb.height, rgb.width, 3];
@@ -91,16 +108,37 @@ export async function decodeCommand(argv: string[]): Promise<number> {
   if (!codec) throw new UnsupportedTransferSyntaxError(`no codec for ${d.transferSyntaxName} (${d.transferSyntax})`, { stage: 'decode', file });
   mkdirSync(values.out, { recursive: true });
   let written = 0;
-  for await (const frame of reader.frames()) {
-    if (only !== null && frame.index !== only) continue;
-    const decoded = await codec.decode(frame.bytes, d);
-    const { data, shape } = frameArray(decoded, d, frame.index, Boolean(values.modality));
-    const path = join(values.out, `${basename(file)}.f${frame.index}.npy`);
-    writeFileSync(path, npyBytes(data, shape));
-    process.stdout.write(`${path}\n`);
-    written++;
-    if (only !== null) break;
+  let failed = 0;
+  const report = (r: Parameters<typeof recordLine>[0]) => process.stderr.write(`${recordLine(r)}\n`);
+  try {
+    for await (const frame of reader.frames()) {
+      if (only !== null && frame.index !== only) continue;
+      let decoded: DecodedFrame;
+      try {
+        decoded = await codec.decode(frame.bytes, d, { partial: config.decode.partial });
+      } catch (err) {
+        // One bad frame is reported and the others still come out, as in ingest.
+        const e = toDicomflowError(err, { stage: 'decode', file, frame: frame.index });
+        report({ severity: 'error', file, frame: frame.index, code: e.code, message: e.message });
+        failed++;
+        if (only !== null) break;
+        continue;
+      }
+      for (const w of decoded.warnings ?? []) report({ severity: 'warning', file, frame: frame.index, code: w.code, message: w.message });
+      const { data, shape } = frameArray(decoded, d, frame.index, Boolean(values.modality));
+      const path = join(values.out, `${basename(file)}.f${frame.index}.npy`);
+      writeFileSync(path, npyBytes(data, shape));
+      process.stdout.write(`${forTerminal(path)}\n`);
+      written++;
+      if (only !== null) break;
+    }
+  } catch (err) {
+    // The file itself broke off (truncated, malformed): the frames before it were written.
+    const e = toDicomflowError(err, { stage: 'parse', file });
+    report({ severity: 'error', file, frame: e.where.frame ?? null, code: e.code, message: e.message });
+    failed++;
+  } finally {
+    await reader.close();
   }
-  await reader.close();
-  return written > 0 ? 0 : 1;
+  return written > 0 && failed === 0 ? 0 : 1;
 }

@@ -22,11 +22,13 @@ and reports throughput: frames/s, MB/s read, Mpx/s decoded, errors.
   --workers N     decode threads (decode.workers; 0 = available cores)
   --target HxW    output size (preprocess.target), e.g. 256x256
   --limit N       stop after N frames (pipeline.limit)
+  --partial P     error | allow: frames a codec decoded only in part fail, or are kept with a warning (decode.partial)
+  --timeout-ms T  longest one frame's decode may run before its worker is replaced (decode.timeoutMs; 0 = no limit)
   --voi V         file | minmax | none | percentile[:lo,hi] | window:c,w | a preset
-  --errors F      where to write error records (default errors.jsonl), one JSON object per line
+  --errors F      where to write error and warning records (default errors.jsonl), one JSON object per line
   --json          print a final JSON object instead of the text summary
 
-Exit status: 0 every input decoded, 1 some input failed, 2 usage or config error.`;
+Exit status: 0 every input decoded (warnings allowed), 1 some input failed, 2 usage or config error.`;
 
 export interface IngestSummary {
   frames: number;

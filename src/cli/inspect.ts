@@ -7,6 +7,7 @@ import { UsageError, type DicomflowError } from '../errors.js';
 import { listFiles } from '../sources/files.js';
 import { configOverrides, parseCommandLine } from './args.js';
 import { Progress, formatBytes } from './progress.js';
+import { forTerminal } from './terminal.js';
 import { scanItem, type ScanResult } from './scan.js';
 
 export const INSPECT_HELP = `Usage: dicomflow inspect <paths...> [--json] [--header-only] [--config F]
@@ -79,7 +80,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   const progress = new Progress();
   const out = (line: string) => {
     progress.clear();
-    process.stdout.write(`${line}\n`);
+    process.stdout.write(`${forTerminal(line)}\n`);
   };
   let failed = listing.problems.length;
   for (const p of listing.problems) out(json ? JSON.stringify(problemJson(p)) : `FAIL ${p.where.file}  ${p.describe()}`);

@@ -1,3 +1,5 @@
+import { forTerminal } from './terminal.js';
+
 /**
  * A one-line progress display on stderr, drawn only when stderr is a
  * terminal, so logs and pipes stay clean and stdout carries only results.
@@ -18,6 +20,7 @@ export class Progress {
     if (!force && now - this.last < 100) return;
     this.last = now;
     const width = Math.max(20, (this.stream.columns ?? 80) - 1);
+    text = forTerminal(text); // file names in the line come from the user's folders
     this.stream.write(`\r\x1b[K${text.length > width ? `${text.slice(0, width - 1)}…` : text}`);
     this.drawn = true;
   }

@@ -24,7 +24,7 @@ spent waiting for the pipeline).
   --checkpoints DIR  write a checkpoint after every epoch (train.checkpointDir)
   --resume DIR       continue from the newest checkpoint in DIR (and keep writing there)
   --json             print a final JSON object
-  also: --workers, --target, --voi, --batch-size, --limit (see dicomflow ingest --help)
+  also: --workers, --target, --voi, --batch-size, --limit, --partial, --timeout-ms (see dicomflow ingest --help)
 
 Exit status: 0 trained, 1 some input failed (training still ran), 2 usage or config error.`;
 

@@ -9,7 +9,7 @@
 import type { PixelDescription } from '../dicom/description.js';
 import { nativeFrameBytes } from '../dicom/description.js';
 import { DecodeError } from '../errors.js';
-import type { DecodedFrame, StoredArray } from '../preprocess/types.js';
+import type { DecodedFrame, DecodeWarning, StoredArray } from '../preprocess/types.js';
 import { toStored } from './stored.js';
 import type { Codec } from './types.js';
 
@@ -19,7 +19,7 @@ export const native: Codec = {
   async decode(bytes: Uint8Array, d: PixelDescription): Promise<DecodedFrame> {
     const need = nativeFrameBytes(d);
     if (bytes.length < need) throw new DecodeError(`uncompressed frame has ${bytes.length} bytes, ${need} expected`, { stage: 'decode' });
-    return {
+    const frame: DecodedFrame = {
       pixels: nativePixels(bytes.subarray(0, need), d),
       width: d.columns,
       height: d.rows,
@@ -27,8 +27,40 @@ export const native: Codec = {
       planarConfiguration: d.planarConfiguration ?? 0,
       photometricInterpretation: d.photometricInterpretation,
     };
+    if (d.pixelData !== 'integer') {
+      const w = nonFiniteWarning(frame.pixels as Float32Array, d.pixelData === 'float64' ? bytes.subarray(0, need) : null);
+      if (w) frame.warnings = [w];
+    }
+    return frame;
   },
 };
+
+/**
+ * NaN and ±Infinity in float pixel data pass through to the tensor unless a
+ * VOI clips them, and a double beyond float32's range becomes Infinity when
+ * narrowed: either is said, never silent. (minmax and percentile VOI skip them.)
+ */
+function nonFiniteWarning(px: Float32Array, doubles: Uint8Array | null): DecodeWarning | null {
+  let nan = 0;
+  let inf = 0;
+  for (let i = 0; i < px.length; i++) {
+    const v = px[i]!;
+    if (v !== v) nan++;
+    else if (v === Infinity || v === -Infinity) inf++;
+  }
+  if (nan + inf === 0) return null;
+  let narrowed = 0;
+  if (doubles && inf > 0) {
+    const src = aligned(doubles, 8);
+    const f64 = new Float64Array(src.buffer, src.byteOffset, px.length);
+    for (let i = 0; i < f64.length; i++) if (Number.isFinite(f64[i]!) && !Number.isFinite(px[i]!)) narrowed++;
+  }
+  return {
+    code: 'DF_WARN_NONFINITE_PIXELS',
+    message: `${nan} NaN and ${inf} infinite value(s) among ${px.length} pixels${narrowed ? ` (${narrowed} of them doubles beyond float32's range)` : ''}`,
+    details: { nan, infinite: inf, narrowedToInfinity: narrowed },
+  };
+}
 
 function nativePixels(bytes: Uint8Array, d: PixelDescription): StoredArray {
   if (d.bitsAllocated === 1) return unpackBits(bytes, d.rows * d.columns * d.samplesPerPixel);

@@ -5,7 +5,7 @@
  */
 
 /**
- * The smallest and largest value. NaN is skipped.
+ * The smallest and largest finite value. NaN and ±Infinity are skipped.
  *
  * @example
  *   minMax(Float32Array.of(3, -1, 2)) // { min: -1, max: 3 }
@@ -15,6 +15,9 @@ export function minMax(data: Float32Array): { min: number; max: number } {
   let max = -Infinity;
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
+    // Finite values only (NaN compares false): one ±Infinity in float pixel data would
+    // otherwise make the window infinite and every output NaN.
+    if (v === Infinity || v === -Infinity) continue;
     if (v < min) min = v;
     if (v > max) max = v;
   }

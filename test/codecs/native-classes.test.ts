@@ -189,3 +189,17 @@ t.test(`every 1-bit and float input decodes exactly to its reference (${committe
     }
   }
 });
+
+t.test('doubles beyond float32 and non-finite values are reported as a warning, never silently', async (t) => {
+  const { readDicom } = await import('../../src/dicom/reader.js');
+  const { classFixture } = await import('../helpers/classes.js');
+  for (const name of ['float64_le', 'float32_le']) {
+    const r = readDicom([classFixture(name).bytes]);
+    const d = await r.header();
+    const warnings = [];
+    for await (const f of r.frames()) warnings.push(...((await native.decode(f.bytes, d)).warnings ?? []));
+    const narrowed = warnings.reduce((n, w) => n + Number(w.details?.narrowedToInfinity ?? 0), 0);
+    if (name === 'float64_le') t.ok(narrowed > 0, `${name}: ${narrowed} double(s) beyond float32's range reported`);
+    for (const w of warnings) t.equal(w.code, 'DF_WARN_NONFINITE_PIXELS');
+  }
+});

@@ -53,3 +53,7 @@ t.test('NaN (float pixel data) is left out of percentiles and minMax', async (t)
   t.ok(allNaN.every((v) => Number.isNaN(v)), 'an image of NaN only has NaN percentiles');
   t.same(percentiles(Float32Array.of(-Infinity, 5, Infinity), [0, 50, 100]), [-Infinity, 5, Infinity], 'infinities are values');
 });
+
+t.test('minMax skips ±Infinity as it skips NaN: one infinite float pixel does not make the window infinite', async (t) => {
+  t.same(minMax(Float32Array.of(2, Infinity, -1, -Infinity, NaN, 5)), { min: -1, max: 5 });
+});
