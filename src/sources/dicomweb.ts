@@ -77,7 +77,11 @@ function jsonSource(p: Picked): AttributeSource {
 /** An instance's description attributes out of its DICOM JSON, and nothing else. */
 export function metadataAttributes(o: Json): DescriptionAttributes & { transferSyntax: string | null; sop: string | null } {
   const top = jsonSource(pick(o, TOP_TAGS));
+  // The bulk data element's key says which pixel data the instance has; float frames read
+  // as 32-bit integers would be wrong numbers, silently.
+  const pixelData = '7FE00009' in o ? 'float64' : '7FE00008' in o ? 'float32' : 'integer';
   return {
+    pixelData,
     top,
     shared: jsonSource(macros(items(o, Tag.SharedFunctionalGroupsSequence)[0])),
     perFrame: items(o, Tag.PerFrameFunctionalGroupsSequence).map((f) => jsonSource(macros(f))),
