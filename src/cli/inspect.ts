@@ -7,7 +7,7 @@ import { UsageError, type DicomflowError } from '../errors.js';
 import { listFiles } from '../sources/files.js';
 import { configOverrides, parseCommandLine } from './args.js';
 import { Progress, formatBytes } from './progress.js';
-import { forTerminal } from './terminal.js';
+import { forTerminal, jsonLine } from './terminal.js';
 import { scanItem, type ScanResult } from './scan.js';
 
 export const INSPECT_HELP = `Usage: dicomflow inspect <paths...> [--json] [--header-only] [--config F]
@@ -80,10 +80,10 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   const progress = new Progress();
   const out = (line: string) => {
     progress.clear();
-    process.stdout.write(`${forTerminal(line)}\n`);
+    process.stdout.write(`${json ? line : forTerminal(line)}\n`);
   };
   let failed = listing.problems.length;
-  for (const p of listing.problems) out(json ? JSON.stringify(problemJson(p)) : `FAIL ${p.where.file}  ${p.describe()}`);
+  for (const p of listing.problems) out(json ? jsonLine(problemJson(p)) : `FAIL ${p.where.file}  ${p.describe()}`);
   let bytes = 0;
   const started = Date.now();
   for (const [i, item] of listing.items.entries()) {
@@ -91,7 +91,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     const r = await scanItem(item, config.parse, { headerOnly });
     bytes += r.bytesRead;
     if (r.error) failed++;
-    out(json ? JSON.stringify(resultJson(r, headerOnly)) : resultLine(r, headerOnly));
+    out(json ? jsonLine(resultJson(r, headerOnly)) : resultLine(r, headerOnly));
   }
   progress.clear();
   const secs = (Date.now() - started) / 1000;

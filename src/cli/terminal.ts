@@ -15,3 +15,15 @@ export function forTerminal(s: string): string {
 export function recordLine(r: { severity?: string; file: string; frame: number | null; code: string; message: string }): string {
   return forTerminal(`${r.severity === 'warning' ? 'warning' : 'error'}: ${r.file}${r.frame !== null ? ` frame ${r.frame}` : ''}: ${r.code}: ${r.message}`);
 }
+
+/**
+ * JSON for a terminal or a pipe: JSON.stringify leaves DEL and the C1 controls
+ * (U+007F..U+009F) as they are, and a terminal acts on them; as \u escapes
+ * the line is the same JSON and harmless.
+ *
+ * @example jsonLine({ uid: '1.2\u009b' }) // '{"uid":"1.2\\u009b"}'
+ */
+export function jsonLine(value: unknown): string {
+  // eslint-disable-next-line no-control-regex
+  return JSON.stringify(value).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -10,3 +10,11 @@ t.test('control characters from files are shown escaped, never sent to the termi
   );
   t.equal(recordLine({ file: 'f', frame: null, code: 'DF_ERR_MALFORMED', message: 'bad\x1b' }), 'error: f: DF_ERR_MALFORMED: bad\\x1b');
 });
+
+t.test('JSON lines escape DEL and C1 controls as \\u, and stay the same JSON', async (t) => {
+  const { jsonLine } = await import('../../src/cli/terminal.js');
+  const v = { uid: '1.2\u009b3\u007f', s: 'é\x1b' };
+  const line = jsonLine(v);
+  t.notMatch(line, /[\u0000-\u001f\u007f-\u009f]/);
+  t.same(JSON.parse(line), v);
+});
