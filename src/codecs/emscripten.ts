@@ -14,11 +14,12 @@
 import type { PixelDescription } from '../dicom/description.js';
 import { DecodeError } from '../errors.js';
 import type { DecodedFrame, DecodeWarning } from '../preprocess/types.js';
-import { decodeFailure, mismatch, partialDecode } from './errors.js';
+import { mismatch, partialDecode } from './errors.js';
+import { withFreshDecoder } from './fresh-decoder.js';
 import { endsWithEoi, readJpegHeader, type JpegHeader } from './jpeg-header.js';
 import { toStored } from './stored.js';
 import type { Codec, DecodeOptions, FrameInfo } from './types.js';
-import { collectCodecLog, freshCodecModule, loadCodecModule, type CodecModuleSpec, type ModuleLoader } from './wasm.js';
+import { freshCodecModule, loadCodecModule, type CodecModuleSpec, type ModuleLoader } from './wasm.js';
 
 export interface SimpleDecoder {
   getEncodedBuffer(length: number): Uint8Array;
@@ -70,15 +71,9 @@ export function simpleCodec(name: string, spec: CodecModuleSpec, decoderClass: s
       }
       if (cut) warnings.push(partialDecode(name, 'the codestream does not end with an EOI marker (cut short)', options.partial));
       await codec.init();
-      let dec: SimpleDecoder | undefined;
-      let stop: (() => string[]) | undefined;
-      try {
-        dec = new module![decoderClass]!();
+      return withFreshDecoder(name, spec, () => new module![decoderClass]!(), () => (module = undefined), ({ decoder: dec, logged }) => {
         dec.getEncodedBuffer(bytes.length).set(bytes);
-        stop = collectCodecLog();
-        dec.decode();
-        const log = stop();
-        stop = undefined;
+        const log = logged(() => dec.decode());
         const info = dec.getFrameInfo();
         if (info.width !== d.columns || info.height !== d.rows) throw mismatch(name, 'decoded size', `${info.width}x${info.height}`, `${d.columns}x${d.rows}`);
         if (info.componentCount !== d.samplesPerPixel) throw mismatch(name, 'decoded component count', info.componentCount, d.samplesPerPixel);
@@ -92,7 +87,7 @@ export function simpleCodec(name: string, spec: CodecModuleSpec, decoderClass: s
         const color = d.samplesPerPixel === 3 ? opts.photometric(d, h) : { photometric: d.photometricInterpretation };
         if (color.warning) warnings.push(color.warning);
         const frame: DecodedFrame = {
-          // toStored copies out of the WASM heap before the decoder is deleted below.
+          // toStored copies out of the WASM heap before the decoder is deleted.
           pixels: toStored(out, sampleBytes, d),
           width: info.width,
           height: info.height,
@@ -102,18 +97,7 @@ export function simpleCodec(name: string, spec: CodecModuleSpec, decoderClass: s
         };
         if (warnings.length > 0) frame.warnings = warnings;
         return frame;
-      } catch (err) {
-        const lines = stop ? stop() : [];
-        stop = undefined;
-        throw decodeFailure(name, spec, err, () => (module = undefined), lines);
-      } finally {
-        stop?.();
-        try {
-          dec?.delete();
-        } catch {
-          // A trapped instance may not even delete; it is dropped above.
-        }
-      }
+      });
     },
   };
   return codec;

@@ -7,11 +7,12 @@
 import type { PixelDescription } from '../dicom/description.js';
 import type { DecodedFrame, DecodeWarning } from '../preprocess/types.js';
 import { DecodeError } from '../errors.js';
-import { decodeFailure, mismatch, partialDecode } from './errors.js';
+import { mismatch, partialDecode } from './errors.js';
+import { withFreshDecoder } from './fresh-decoder.js';
 import { endsWithEoc, readJ2kHeader, sizeAtLevel, tilePartProblem, unwrapJp2, type J2kHeader } from './j2k-header.js';
 import { toStored } from './stored.js';
 import type { Codec, DecodeOptions, FrameInfo } from './types.js';
-import { collectCodecLog, freshCodecModule, loadCodecModule, type CodecModuleSpec, type ModuleLoader } from './wasm.js';
+import { freshCodecModule, loadCodecModule, type CodecModuleSpec, type ModuleLoader } from './wasm.js';
 
 interface WaveletDecoder {
   getEncodedBuffer(length: number): Uint8Array;
@@ -98,19 +99,12 @@ export function waveletCodec(name: string, spec: CodecModuleSpec, decoderClass: 
       const cut = !endsWithEoc(codestream) ? 'the codestream does not end with an EOC marker (cut short)' : tilePartProblem(codestream);
       if (cut) warnings.push(partialDecode(name, cut, options.partial));
       await codec.init();
-      // A decoder per frame (see emscripten.ts): after a failed opj_decode the wrapper returns
+      // A decoder per frame (see fresh-decoder.ts): after a failed opj_decode the wrapper returns
       // without touching its output vector, so a shared decoder would hand back the last frame.
-      let dec: WaveletDecoder | undefined;
-      let stop: (() => string[]) | undefined;
-      try {
-        dec = new module![decoderClass]!();
+      return withFreshDecoder(name, spec, () => new module![decoderClass]!(), () => (module = undefined), ({ decoder: dec, logged }) => {
         // The bare codestream: OpenJPEG would take the JP2 file too, but OpenJPH would not.
         dec.getEncodedBuffer(codestream.length).set(codestream);
-        stop = collectCodecLog();
-        if (level > 0) dec.decodeSubResolution(level, 0);
-        else dec.decode();
-        const log = stop();
-        stop = undefined;
+        const log = logged(() => (level > 0 ? dec.decodeSubResolution(level, 0) : dec.decode()));
         const errors = log.filter((l) => ERROR_LINE.test(l));
         if (errors.length > 0) throw new DecodeError(`${name} could not decode the frame: ${errors.join('; ')}`, { stage: 'decode' }, { details: { codec: name } });
         const info = dec.getFrameInfo();
@@ -123,7 +117,7 @@ export function waveletCodec(name: string, spec: CodecModuleSpec, decoderClass: 
         const damage = log.filter((l) => WARNING_LINE.test(l));
         if (damage.length > 0 && !cut) warnings.push(partialDecode(name, damage.join('; ').trim(), options.partial));
         const frame: DecodedFrame = {
-          // toStored copies out of the WASM heap before the decoder is deleted below.
+          // toStored copies out of the WASM heap before the decoder is deleted.
           pixels: toStored(out, srcBytes, d),
           width: size.width,
           height: size.height,
@@ -133,18 +127,7 @@ export function waveletCodec(name: string, spec: CodecModuleSpec, decoderClass: 
         };
         if (warnings.length > 0) frame.warnings = warnings;
         return frame;
-      } catch (err) {
-        const lines = stop ? stop() : [];
-        stop = undefined;
-        throw decodeFailure(name, spec, err, () => (module = undefined), lines);
-      } finally {
-        stop?.();
-        try {
-          dec?.delete();
-        } catch {
-          // A trapped instance may not even delete; it is dropped above.
-        }
-      }
+      });
     },
   };
   return codec;

@@ -15,6 +15,7 @@ import { DicomflowError } from '../../src/errors.js';
 import type { DecodedFrame, PreprocessSpec } from '../../src/preprocess/types.js';
 import { encodeFrame } from '../../src/synth/encode.js';
 import { fixtureBytes } from '../helpers/fixtures.js';
+import { description } from '../preprocess/fixtures/build.js';
 
 interface Case {
   codec: string;
@@ -38,29 +39,7 @@ async function htj2kCase(): Promise<Case> {
   const layout = { width: 64, height: 48, bitsStored: 12, signed: false, samples: 1 } as const;
   const frame = (seed: number) => Uint16Array.from({ length: 64 * 48 }, (_, i) => (i * 37 + seed * 1009 + ((i * i) % 97)) & 0xfff);
   const good: [Uint8Array, Uint8Array] = [await encodeFrame(frame(1), layout, 'htj2k', { lossless: true }), await encodeFrame(frame(2), layout, 'htj2k', { lossless: true })];
-  const d = {
-    transferSyntax: TransferSyntax.HTJ2KLossless,
-    transferSyntaxName: 'HTJ2K Lossless',
-    encapsulated: true,
-    lossy: false,
-    rows: 48,
-    columns: 64,
-    frames: 2,
-    samplesPerPixel: 1,
-    bitsAllocated: 16,
-    bitsStored: 12,
-    highBit: 11,
-    pixelRepresentation: 0,
-    photometricInterpretation: 'MONOCHROME2',
-    planarConfiguration: null,
-    rescaleSlope: null,
-    rescaleIntercept: null,
-    frameRescale: null,
-    windowCenter: null,
-    windowWidth: null,
-    frameBytes: 64 * 48 * 2,
-    ids: { sopInstanceUid: null, seriesInstanceUid: null, studyInstanceUid: null, patientId: null },
-  } as unknown as PixelDescription;
+  const d = description({ transferSyntax: TransferSyntax.HTJ2KLossless, transferSyntaxName: 'HTJ2K Lossless', encapsulated: true, rows: 48, columns: 64, frames: 2, frameBytes: 64 * 48 * 2 });
   return { codec: 'openjph', d, good };
 }
 
