@@ -1,5 +1,20 @@
 /**
- * dicomflow's public API.
+ * dicomflow's public API: everything the command line does, as functions a
+ * job can call instead. Each CLI command is a thin layer over one of them:
+ *
+ * | command            | function |
+ * | ------------------ | -------- |
+ * | `inspect`          | `listFiles` + `scanItem` |
+ * | `decode`           | `openDecodedFile` |
+ * | `ingest`           | `ingest` (or `createPipeline` for the batches themselves) |
+ * | `train` / `start`  | `train` (`start` with `sources.sample`) |
+ *
+ * @example
+ *   import { loadConfig, createPipeline } from 'dicomflow';
+ *   const { config } = loadConfig(null, { 'sources.paths': ['scans/'], 'preprocess.target': '256x256' });
+ *   const pipeline = createPipeline(config, { onError: (r) => console.error(r.code, r.file) });
+ *   for await (const batch of pipeline) console.log(batch.shape);
+ *   await pipeline.close();
  *
  * @example
  *   import { readDicom, listFiles } from 'dicomflow';
@@ -8,11 +23,43 @@
  *   console.log(await file.header());
  *   for await (const frame of file.frames()) console.log(frame.index, frame.bytes.length);
  */
+
+// Configuration
+export { loadConfig, validate, type LoadedConfig } from './config/load.js';
+export { defaults as defaultConfig, type PipelineConfig } from './config/schema.js';
+export { preprocessSpec } from './config/preprocess.js';
+
+// Sources
+export { listFiles, readManifest, resolveSources, listDicomweb, httpItem, type SourceItem, type Listing, type HttpOptions } from './sources/index.js';
+
+// Reading DICOM
 export { readDicom, DEFAULT_MAX_ELEMENT_BYTES, DEFAULT_MAX_FRAME_BYTES, type DicomReader, type ReadOptions } from './dicom/reader.js';
-export type { PixelDescription, PixelIds, Rescale } from './dicom/description.js';
+export { scanItem, type ScanResult } from './dicom/scan.js';
+export type { PixelDescription, PixelIds, PixelDataKind, Rescale } from './dicom/description.js';
 export type { EncodedFrame } from './dicom/frames.js';
 export { TransferSyntax, syntaxInfo, knownSyntaxes, type SyntaxInfo } from './dicom/transfer-syntax.js';
-export { loadConfig, validate } from './config/load.js';
-export { defaults as defaultConfig, type PipelineConfig } from './config/schema.js';
-export { listFiles, readManifest, resolveSources, type SourceItem, type Listing } from './sources/index.js';
+
+// Decoding
+export { codecFor, freshCodecFor, setCodec, decodableSyntaxes, assertCodecsInstalled, type Codec, type DecodeOptions } from './codecs/index.js';
+export type { PartialPolicy } from './codecs/errors.js';
+export { DecodePool, DEFAULT_DECODE_TIMEOUT_MS, type PoolOptions, type Decoded } from './decode/pool.js';
+export { decodeFrame } from './decode/decode-frame.js';
+export type { DecodeTask, DecodeOutcome } from './decode/task.js';
+export { openDecodedFile, type DecodedFile, type DecodedFileFrame, type DecodeFileOptions } from './decode/decode-file.js';
+
+// Preprocessing
+export { preprocess } from './preprocess/pipeline.js';
+export type { DecodedFrame, DecodeWarning, PreprocessSpec, Sample, StoredArray, VoiSpec } from './preprocess/types.js';
+
+// The pipeline
+export { createPipeline, type Pipeline, type PipelineOptions, type Batch, type ErrorRecord, type LabeledSample, type SampleId, type SampleStats } from './pipeline/index.js';
+export { ingest, type IngestOptions, type IngestSummary } from './pipeline/ingest.js';
+
+// Training
+export { train, type TrainOptions, type TrainResult } from './train/trainer.js';
+export { loadCheckpoint, type LoadedCheckpoint } from './train/checkpoint.js';
+export { selectBackend, type BackendChoice, type SelectedBackend } from './train/backend.js';
+export { ensureSampleTask, type SampleTask } from './synth/sample-task.js';
+
+// Errors: every class with its stable DF_ERR_* code
 export * from './errors.js';

@@ -2,13 +2,12 @@
  * `dicomflow decode <file> --out <dir> [--frame N] [--stored | --modality]`:
  * one .npy per frame, named `<file name>.f<index>.npy`.
  */
-import { createReadStream, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { codecFor } from '../codecs/index.js';
 import { loadConfig } from '../config/load.js';
 import type { PixelDescription } from '../dicom/description.js';
-import { readDicom } from '../dicom/reader.js';
-import { UnsupportedTransferSyntaxError, UsageError, toDicomflowError } from '../errors.js';
+import { openDecodedFile } from '../decode/decode-file.js';
+import { UsageError } from '../errors.js';
 import { toRgb } from '../preprocess/color.js';
 import { grayToFloat, rescaleFor } from '../preprocess/modality.js';
 import type { DecodedFrame } from '../preprocess/types.js';
@@ -89,56 +88,33 @@ export async function decodeCommand(argv: string[]): Promise<number> {
   }
   const { config } = loadConfig(typeof values.config === 'string' ? values.config : null, configOverrides(values));
   const file = positionals[0]!;
-  let size: number;
-  try {
-    size = statSync(file).size;
-  } catch (err) {
-    process.stderr.write(`dicomflow: cannot read ${file}: ${(err as NodeJS.ErrnoException).code}\n`);
-    return 1;
+  const opened = await openDecodedFile(file, { parse: config.parse, partial: config.decode.partial, only });
+  const d = opened.description;
+  if (only !== null && only >= d.frames) {
+    await opened.close();
+    throw new UsageError(`--frame ${only} is past the last frame (${d.frames - 1})`, { stage: 'cli' });
   }
-  const reader = readDicom(createReadStream(file, { highWaterMark: config.parse.chunkBytes }), {
-    file,
-    totalBytes: size,
-    maxFrameBytes: config.parse.maxFrameBytes,
-    maxElementBytes: config.parse.maxElementBytes,
-  });
-  const d = await reader.header();
-  if (only !== null && only >= d.frames) throw new UsageError(`--frame ${only} is past the last frame (${d.frames - 1})`, { stage: 'cli' });
-  const codec = codecFor(d.transferSyntax);
-  if (!codec) throw new UnsupportedTransferSyntaxError(`no codec for ${d.transferSyntaxName} (${d.transferSyntax})`, { stage: 'decode', file });
   mkdirSync(values.out, { recursive: true });
   let written = 0;
   let failed = 0;
   const report = (r: Parameters<typeof recordLine>[0]) => process.stderr.write(`${recordLine(r)}\n`);
   try {
-    for await (const frame of reader.frames()) {
-      if (only !== null && frame.index !== only) continue;
-      let decoded: DecodedFrame;
-      try {
-        decoded = await codec.decode(frame.bytes, d, { partial: config.decode.partial });
-      } catch (err) {
-        // One bad frame is reported and the others still come out, as in ingest.
-        const e = toDicomflowError(err, { stage: 'decode', file, frame: frame.index });
-        report({ severity: 'error', file, frame: frame.index, code: e.code, message: e.message });
+    for await (const f of opened.frames()) {
+      // One bad frame is reported and the others still come out, as in ingest.
+      if ('error' in f) {
+        report({ severity: 'error', file, frame: f.index, code: f.error.code, message: f.error.message });
         failed++;
-        if (only !== null) break;
         continue;
       }
-      for (const w of decoded.warnings ?? []) report({ severity: 'warning', file, frame: frame.index, code: w.code, message: w.message });
-      const { data, shape } = frameArray(decoded, d, frame.index, Boolean(values.modality));
-      const path = join(values.out, `${basename(file)}.f${frame.index}.npy`);
+      for (const w of f.frame.warnings ?? []) report({ severity: 'warning', file, frame: f.index, code: w.code, message: w.message });
+      const { data, shape } = frameArray(f.frame, d, f.index, Boolean(values.modality));
+      const path = join(values.out, `${basename(file)}.f${f.index}.npy`);
       writeFileSync(path, npyBytes(data, shape));
       process.stdout.write(`${forTerminal(path)}\n`);
       written++;
-      if (only !== null) break;
     }
-  } catch (err) {
-    // The file itself broke off (truncated, malformed): the frames before it were written.
-    const e = toDicomflowError(err, { stage: 'parse', file });
-    report({ severity: 'error', file, frame: e.where.frame ?? null, code: e.code, message: e.message });
-    failed++;
   } finally {
-    await reader.close();
+    await opened.close();
   }
   return written > 0 && failed === 0 ? 0 : 1;
 }

@@ -5,7 +5,8 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
-import { createPipeline, type ErrorRecord } from '../pipeline/index.js';
+import type { ErrorRecord } from '../pipeline/index.js';
+import { ingest } from '../pipeline/ingest.js';
 import { configOverrides, parseCommandLine } from './args.js';
 import { Progress, formatBytes } from './progress.js';
 import { recordLine } from './terminal.js';
@@ -30,22 +31,6 @@ and reports throughput: frames/s, MB/s read, Mpx/s decoded, errors.
 
 Exit status: 0 every input decoded (warnings allowed), 1 some input failed, 2 usage or config error.`;
 
-export interface IngestSummary {
-  frames: number;
-  files: number;
-  seconds: number;
-  framesPerSecond: number;
-  bytesRead: number;
-  mbPerSecond: number;
-  mpxPerSecond: number;
-  batches: number;
-  workers: number;
-  errors: number;
-  /** Frames delivered with a DF_WARN_* record (partial decodes allowed by decode.partial, contradicted colour labels). */
-  warnings: number;
-  errorsFile: string | null;
-}
-
 export async function ingestCommand(argv: string[]): Promise<number> {
   const { values } = parseCommandLine(argv, { json: { type: 'boolean' }, errors: { type: 'string' } });
   if (values.help) {
@@ -67,44 +52,26 @@ export async function ingestCommand(argv: string[]): Promise<number> {
       process.stderr.write(`${recordLine(r)}\n`);
     }
   };
-  const pipeline = createPipeline(config, { onError: onRecord, onWarning: onRecord });
-  const s = pipeline.stats;
-  const t0 = performance.now();
-  let batches = 0;
-  let files = 0;
-  void pipeline.items().then((items) => (files = items.length));
-  // Redrawn on a timer, not per batch: a batch of large frames can take many seconds.
-  const draw = () => {
-    const secs = (performance.now() - t0) / 1000;
-    progress.update(
-      `ingest: file ${Math.min(s.files, files)}/${files}, ${s.frames} frames, ${(s.frames / Math.max(secs, 1e-3)).toFixed(1)} frames/s, ${formatBytes(s.bytesRead)} read, ${s.errors} error(s)`,
-      true,
-    );
-  };
-  const timer = progress.enabled ? setInterval(draw, 250) : null;
+  let result: Awaited<ReturnType<typeof ingest>>;
   try {
-    for await (const _batch of pipeline) batches++;
+    result = await ingest(config, {
+      onError: onRecord,
+      onWarning: onRecord,
+      ...(progress.enabled
+        ? {
+            onProgress: (s, files, secs) =>
+              progress.update(
+                `ingest: file ${Math.min(s.files, files)}/${files}, ${s.frames} frames, ${(s.frames / Math.max(secs, 1e-3)).toFixed(1)} frames/s, ${formatBytes(s.bytesRead)} read, ${s.errors} error(s)`,
+                true,
+              ),
+          }
+        : {}),
+    });
   } finally {
-    if (timer) clearInterval(timer);
     progress.clear();
-    await pipeline.close();
     await new Promise<void>((r) => (errorsOut ? errorsOut.end(r) : r()));
   }
-  const seconds = (performance.now() - t0) / 1000;
-  const summary: IngestSummary = {
-    frames: s.frames,
-    files: s.files,
-    seconds: Number(seconds.toFixed(3)),
-    framesPerSecond: Number((s.frames / seconds).toFixed(2)),
-    bytesRead: s.bytesRead,
-    mbPerSecond: Number((s.bytesRead / 1e6 / seconds).toFixed(2)),
-    mpxPerSecond: Number((s.decodedPixels / 1e6 / seconds).toFixed(2)),
-    batches,
-    workers: pipeline.workers,
-    errors: s.errors,
-    warnings: s.warnings,
-    errorsFile: s.errors + s.warnings > 0 ? errorsPath : null,
-  };
+  const summary = { ...result, errorsFile: result.errors + result.warnings > 0 ? errorsPath : null };
   if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else {
     process.stdout.write(

@@ -8,7 +8,7 @@ import { listFiles } from '../sources/files.js';
 import { configOverrides, parseCommandLine } from './args.js';
 import { Progress, formatBytes } from './progress.js';
 import { forTerminal, jsonLine } from './terminal.js';
-import { scanItem, type ScanResult } from './scan.js';
+import { scanItem, type ScanResult } from '../dicom/scan.js';
 
 export const INSPECT_HELP = `Usage: dicomflow inspect <paths...> [--json] [--header-only] [--config F]
 

@@ -2,7 +2,7 @@
 import { simpleCodec } from './emscripten.js';
 import { SOF, guardJpeg } from './jpeg-header.js';
 
-export const CHARLS = { glue: '@cornerstonejs/codec-charls/wasmjs', wasmFile: 'charlswasm.wasm' };
+export const CHARLS = { glue: '@cornerstonejs/codec-charls/wasmjs', binary: '@cornerstonejs/codec-charls/wasm', wasmFile: 'charlswasm.wasm' };
 export const charls = simpleCodec('charls', CHARLS, 'JpegLSDecoder', {
   // SOF55 (ITU T.87 C.2.2) has the frame header layout of T.81's SOF.
   guard: (h, d) => guardJpeg(h, d, { codec: 'charls', maxPrecision: 16, sofs: [SOF.jpegLs] }),

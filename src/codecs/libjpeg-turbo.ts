@@ -4,7 +4,7 @@ import type { DecodeWarning } from '../preprocess/types.js';
 import { simpleCodec } from './emscripten.js';
 import { SOF, guardJpeg, jpegColorModel, labelledColorModel, type JpegHeader } from './jpeg-header.js';
 
-export const LIBJPEG_TURBO = { glue: '@cornerstonejs/codec-libjpeg-turbo-8bit/wasmjs', wasmFile: 'libjpegturbowasm.wasm' };
+export const LIBJPEG_TURBO = { glue: '@cornerstonejs/codec-libjpeg-turbo-8bit/wasmjs', binary: '@cornerstonejs/codec-libjpeg-turbo-8bit/wasm', wasmFile: 'libjpegturbowasm.wasm' };
 
 /**
  * The colour of a decoded three-component JPEG frame. The stream decides,

@@ -1,9 +1,9 @@
 /**
  * Loads an Emscripten codec module (the @cornerstonejs codec packages) with
- * its .wasm binary from the project's wasm/ folder, where `npm install`
- * stages them (wasm/stage.mjs). Codec log output (OpenJPEG prints `[INFO]`
- * lines) is kept away from stdout: it goes to `codecLog`, shown on stderr
- * only with DICOMFLOW_DEBUG=1.
+ * its .wasm binary, found at run time: no install script has to have run (npm
+ * 11 runs a dependency's install scripts only when the user approves them).
+ * Codec log output (OpenJPEG prints `[INFO]` lines) is kept away from stdout:
+ * it goes to `codecLog`, shown on stderr only with DICOMFLOW_DEBUG=1.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -15,13 +15,40 @@ import { CodecMissingError } from '../errors.js';
 export interface CodecModuleSpec {
   /** Package export of the Emscripten JS glue, e.g. '@cornerstonejs/codec-openjpeg/wasmjs'. */
   glue: string;
-  /** File name of the binary in the wasm folder. */
+  /** Package export of the .wasm binary, e.g. '@cornerstonejs/codec-openjpeg/wasm'. */
+  binary: string;
+  /** File name of the binary in an override folder (DICOMFLOW_WASM_DIR, or a staged wasm/). */
   wasmFile: string;
 }
 
-/** The folder holding the codec binaries: DICOMFLOW_WASM_DIR, or the package's wasm/. */
-export function wasmDir(): string {
-  return process.env.DICOMFLOW_WASM_DIR ?? fileURLToPath(new URL('../../wasm/', import.meta.url));
+/** The package that holds a codec, for messages: '@cornerstonejs/codec-openjpeg'. */
+function packageOf(spec: CodecModuleSpec): string {
+  return spec.glue.replace(/\/wasmjs$/, '');
+}
+
+/**
+ * Where a codec's binary is, in this order:
+ * 1. `$DICOMFLOW_WASM_DIR/<file>` when that variable is set (an explicit choice: a
+ *    missing file there is an error, never a silent fallback);
+ * 2. the package's own `wasm/<file>`, when `npm run stage-wasm` copied it there;
+ * 3. the codec package's `.wasm` export, resolved like any dependency.
+ */
+export function wasmBinaryPath(spec: CodecModuleSpec): string {
+  const dir = process.env.DICOMFLOW_WASM_DIR;
+  if (dir !== undefined && dir !== '') {
+    const p = join(dir, spec.wasmFile);
+    if (!existsSync(p)) {
+      throw new CodecMissingError(`codec binary ${p} is missing (DICOMFLOW_WASM_DIR is set to ${dir}; unset it to use the one in ${packageOf(spec)})`, { stage: 'decode' });
+    }
+    return p;
+  }
+  const staged = fileURLToPath(new URL(`../../wasm/${spec.wasmFile}`, import.meta.url));
+  if (existsSync(staged)) return staged;
+  try {
+    return require.resolve(spec.binary);
+  } catch (err) {
+    throw new CodecMissingError(`codec binary ${spec.binary} cannot be found: install ${packageOf(spec)} (npm install ${packageOf(spec)})`, { stage: 'decode' }, { cause: err });
+  }
 }
 
 const recent: string[] = [];
@@ -56,17 +83,20 @@ export function collectCodecLog(): () => string[] {
 }
 
 /**
- * Throws one CodecMissingError naming every binary that is not in the wasm
- * folder. Run before a pipeline starts, so an incomplete install fails once,
- * up front, instead of as an error on every frame.
+ * Throws one CodecMissingError naming every binary that cannot be found. Run
+ * before a pipeline starts, so an incomplete install fails once, up front,
+ * instead of as an error on every frame.
  */
 export function assertCodecBinaries(specs: readonly CodecModuleSpec[]): void {
-  const missing = specs.map((s) => join(wasmDir(), s.wasmFile)).filter((p) => !existsSync(p));
-  if (missing.length > 0) {
-    throw new CodecMissingError(`codec binaries missing: ${missing.join(', ')}; run npm install (wasm/stage.mjs copies them from the @cornerstonejs codec packages)`, {
-      stage: 'decode',
-    });
+  const missing: string[] = [];
+  for (const s of specs) {
+    try {
+      wasmBinaryPath(s);
+    } catch (err) {
+      missing.push((err as Error).message);
+    }
   }
+  if (missing.length > 0) throw new CodecMissingError(`codec binaries missing: ${missing.join('; ')}`, { stage: 'decode' });
 }
 
 // The tsconfig's lib has no DOM, and Node's types do not declare the WebAssembly namespace: the little used here.
@@ -90,21 +120,11 @@ export function dropCodecModule(spec: CodecModuleSpec): void {
   loaded.delete(spec.wasmFile);
 }
 
-function binaryPath(spec: CodecModuleSpec): string {
-  const wasmPath = join(wasmDir(), spec.wasmFile);
-  if (!existsSync(wasmPath)) {
-    throw new CodecMissingError(`codec binary ${wasmPath} is missing: run npm install (wasm/stage.mjs copies it from ${spec.glue.replace(/\/wasmjs$/, '')})`, {
-      stage: 'decode',
-    });
-  }
-  return wasmPath;
-}
-
 /** The binary compiled once per thread; every instance made from it starts from a clean heap. */
 function compiledModule(spec: CodecModuleSpec): Promise<WasmModule> {
   let p = compiled.get(spec.wasmFile);
   if (!p) {
-    p = (async () => WebAssembly.compile(await readFile(binaryPath(spec))))();
+    p = (async () => WebAssembly.compile(await readFile(wasmBinaryPath(spec))))();
     p.catch(() => compiled.delete(spec.wasmFile));
     compiled.set(spec.wasmFile, p);
   }

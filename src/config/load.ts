@@ -93,8 +93,9 @@ function mergeInto(base: Record<string, unknown>, over: Record<string, unknown>)
 
 /**
  * Reads `file` (JSON), lays it over the defaults, applies overrides (dotted
- * paths from CLI flags), checks the result and resolves relative paths
- * against the config file's folder.
+ * paths from CLI flags), checks the result and resolves relative paths:
+ * those from the file against the file's folder, those from overrides
+ * against the working directory.
  *
  * @example loadConfig('pipeline.config.json', { 'parse.chunkBytes': 65536 })
  */
@@ -125,9 +126,12 @@ export function loadConfig(file: string | null, overrides: Record<string, unknow
     setPath(merged, path, value);
   }
   const config = validate(merged, file ?? 'the configuration');
-  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
-  config.sources.paths = config.sources.paths.map((p) => (/[*?[\]{}]/.test(p) && !isAbsolute(p) ? resolve(base, p) : abs(p)));
-  if (config.sources.manifest !== null) config.sources.manifest = abs(config.sources.manifest);
-  if (config.train.checkpointDir !== null) config.train.checkpointDir = abs(config.train.checkpointDir);
+  // Paths in the file are relative to the file; paths given as overrides (flags, a job's
+  // own code) are relative to the working directory, where whoever wrote them stands.
+  const baseOf = (option: string) => (option in overrides ? process.cwd() : base);
+  const abs = (p: string, option: string) => (isAbsolute(p) ? p : resolve(baseOf(option), p));
+  config.sources.paths = config.sources.paths.map((p) => abs(p, 'sources.paths'));
+  if (config.sources.manifest !== null) config.sources.manifest = abs(config.sources.manifest, 'sources.manifest');
+  if (config.train.checkpointDir !== null) config.train.checkpointDir = abs(config.train.checkpointDir, 'train.checkpointDir');
   return { config, file };
 }

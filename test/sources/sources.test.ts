@@ -41,7 +41,7 @@ t.test('a file that vanishes between listing and reading fails with DF_ERR_SOURC
   await t.rejects(async () => {
     for await (const _ of items[0]!.open()) void _;
   }, { code: 'DF_ERR_SOURCE', where: { file: p }, message: /ENOENT/ });
-  const { scanItem } = await import('../../src/cli/scan.js');
+  const { scanItem } = await import('../../src/dicom/scan.js');
   const r = await scanItem(items[0]!, { chunkBytes: 1024, maxFrameBytes: 1e9, maxElementBytes: 1e9 });
   t.equal(r.error?.code, 'DF_ERR_SOURCE', 'the scan reports it as a source error');
 });

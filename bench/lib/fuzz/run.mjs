@@ -20,7 +20,7 @@ import { DecodePool } from '../../../dist/decode/pool.js';
 import { readDicom } from '../../../dist/dicom/reader.js';
 import { createPipeline } from '../../../dist/pipeline/index.js';
 import { listFiles } from '../../../dist/sources/files.js';
-import { scanItem } from '../../../dist/cli/scan.js';
+import { scanItem } from '../../../dist/dicom/scan.js';
 import { encodeFrame } from '../../../dist/synth/encode.js';
 import { writePart10 } from '../../../dist/synth/part10.js';
 import { TransferSyntax } from '../../../dist/dicom/transfer-syntax.js';

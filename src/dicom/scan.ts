@@ -3,8 +3,8 @@
  * it is found (so truncation shows). Used by `inspect` and `start`.
  */
 import { toDicomflowError, type DicomflowError } from '../errors.js';
-import type { PixelDescription } from '../dicom/description.js';
-import { readDicom } from '../dicom/reader.js';
+import type { PixelDescription } from './description.js';
+import { readDicom } from './reader.js';
 import type { SourceItem } from '../sources/item.js';
 import type { PipelineConfig } from '../config/schema.js';
 
