@@ -16,12 +16,32 @@ interface LosslessDecoder {
   stream: { index: number } | null;
   readPastEntropyData(index: number[]): boolean;
 }
-let DecoderClass: (new () => LosslessDecoder) | undefined;
+/**
+ * The decoder, noting where its scan data ran out. A scan cut short but
+ * closed with EOI again decodes "successfully", the rest of the frame made up
+ * from marker bytes or from reads past the end. Two signs give it away: the
+ * decoder runs into a marker before the last pixel, or reads past the bytes
+ * it was given. (A subclass, not a patched instance: the method is called per
+ * Huffman code, and a patched one made decoding three times slower.)
+ */
+type CheckedDecoder = LosslessDecoder & { ranOutAt: number };
+let CheckedDecoderClass: (new () => CheckedDecoder) | undefined;
+
+function checkedDecoderClass(Base: new () => LosslessDecoder): new () => CheckedDecoder {
+  return class extends (Base as new () => LosslessDecoder & object) {
+    ranOutAt = -1;
+    override readPastEntropyData(index: number[]): boolean {
+      const hit = super.readPastEntropyData(index);
+      if (hit && this.ranOutAt < 0 && this.yLoc * this.xDim + this.xLoc < this.xDim * this.yDim) this.ranOutAt = this.yLoc;
+      return hit;
+    }
+  } as unknown as new () => CheckedDecoder;
+}
 
 export const jpegLossless: Codec = {
   name: 'jpeg-lossless',
   async init() {
-    DecoderClass ??= (createRequire(import.meta.url)('@cornerstonejs/jpeg-lossless-decoder-js') as { Decoder: new () => LosslessDecoder }).Decoder;
+    CheckedDecoderClass ??= checkedDecoderClass((createRequire(import.meta.url)('@cornerstonejs/jpeg-lossless-decoder-js') as { Decoder: new () => LosslessDecoder }).Decoder);
   },
   async decode(bytes: Uint8Array, d: PixelDescription, options: DecodeOptions = {}): Promise<DecodedFrame> {
     const h = readJpegHeader(bytes);
@@ -33,18 +53,9 @@ export const jpegLossless: Codec = {
     try {
       const bytesPerSample = d.bitsAllocated <= 8 ? 1 : 2;
       // A decoder per frame: it keeps its output between calls.
-      const decoder = new DecoderClass!();
-      // A scan cut short but closed with EOI again decodes "successfully", the rest of the frame
-      // made up from marker bytes or from reads past the end. Two signs give it away: the decoder
-      // runs into a marker before the last pixel, or reads past the bytes it was given.
-      let ranOutAt = -1;
-      const readPast = decoder.readPastEntropyData.bind(decoder);
-      decoder.readPastEntropyData = (index) => {
-        const hit = readPast(index);
-        if (hit && ranOutAt < 0 && decoder.yLoc * decoder.xDim + decoder.xLoc < decoder.xDim * decoder.yDim) ranOutAt = decoder.yLoc;
-        return hit;
-      };
+      const decoder = new CheckedDecoderClass!();
       const out = decoder.decode(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length, bytesPerSample);
+      const ranOutAt = decoder.ranOutAt;
       const expected = d.rows * d.columns * d.samplesPerPixel;
       if (out.length !== expected) throw mismatch('jpeg-lossless', 'sample count', out.length, expected);
       if (warnings.length === 0) {
