@@ -1,5 +1,6 @@
 /** Command-line parsing shared by the commands: flags that override config values. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { PipelineConfig } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 
 /** Flags that set a config option, with the option's dotted path. */
@@ -44,4 +45,41 @@ export function configOverrides(values: Record<string, unknown>): Record<string,
 
 function resolvePath(p: string): string {
   return p.startsWith('/') ? p : `${process.cwd()}/${p}`;
+}
+
+/**
+ * Sources named on the command line (positional paths, globs and URLs, and
+ * --manifest) replace the configuration's sources, the built-in sample
+ * included: what a user names is what is read, never that plus something
+ * else. Empty when the command line names no source.
+ *
+ * @example sourceOverrides(['scans/', 'https://pacs/x.dcm'], {}) // { 'sources.paths': ['/cwd/scans/'], 'sources.urls': ['https://pacs/x.dcm'], 'sources.sample': false, ... }
+ */
+export function sourceOverrides(positionals: string[], values: Record<string, unknown>): Record<string, unknown> {
+  const manifest = typeof values.manifest === 'string' ? values.manifest : null;
+  if (positionals.length === 0 && manifest === null) return {};
+  const urls = positionals.filter((p) => /^https?:\/\//i.test(p));
+  return {
+    'sources.paths': positionals.filter((p) => !urls.includes(p)).map(resolvePath),
+    'sources.urls': urls,
+    'sources.manifest': manifest === null ? null : resolvePath(manifest),
+    'sources.sample': false,
+    'sources.dicomweb.url': null,
+  };
+}
+
+/** What a run reads, in one line for its summary. */
+export function describeSources(sources: PipelineConfig['sources'], fromCommandLine: boolean): string {
+  const parts: string[] = [];
+  if (sources.paths.length > 0) parts.push(sources.paths.length <= 3 ? sources.paths.join(', ') : `${sources.paths.slice(0, 3).join(', ')} and ${sources.paths.length - 3} more path(s)`);
+  if (sources.urls.length > 0) parts.push(`${sources.urls.length} URL(s)`);
+  if (sources.manifest !== null) parts.push(`manifest ${sources.manifest}`);
+  if (sources.dicomweb.url !== null) parts.push(`DICOMweb ${sources.dicomweb.url}`);
+  if (sources.sample) parts.push('the built-in sample task');
+  return `${parts.length > 0 ? parts.join('; ') : 'nothing'} (${fromCommandLine ? 'command line' : 'configuration'})`;
+}
+
+/** Throws the usage error for positional arguments a command does not take. */
+export function noPositionals(command: string, positionals: string[]): void {
+  if (positionals.length > 0) throw new UsageError(`${command} takes no arguments (got ${positionals.map((p) => JSON.stringify(p)).join(' ')})`, { stage: 'cli' });
 }

@@ -3,7 +3,8 @@
  * package's pipeline.config.json, whose source is the built-in sample task
  * (generated on first run, then cached).
  */
-import { trainCommand } from './train.js';
+import { noPositionals, parseCommandLine } from './args.js';
+import { TRAIN_OPTIONS, trainCommand } from './train.js';
 
 export const START_HELP = `Usage: dicomflow start [train options]
 
@@ -18,5 +19,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${START_HELP}\n`);
     return 0;
   }
+  // The main job reads the package's sample task; sources belong to 'dicomflow train'.
+  noPositionals('start', parseCommandLine(argv, TRAIN_OPTIONS).positionals);
   return trainCommand(argv);
 }

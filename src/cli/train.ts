@@ -4,20 +4,21 @@
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
 import { train, type TrainResult } from '../train/trainer.js';
-import { configOverrides, parseCommandLine } from './args.js';
-import { recordLine } from './terminal.js';
+import { configOverrides, describeSources, parseCommandLine, sourceOverrides } from './args.js';
+import { forTerminal, recordLine } from './terminal.js';
 import { Progress } from './progress.js';
 
 const DEFAULT_CONFIG = fileURLToPath(new URL('../../pipeline.config.json', import.meta.url));
 
-export const TRAIN_HELP = `Usage: dicomflow train [--config F] [--backend auto|node|wasm|cpu] [--epochs N] [--resume DIR] [--json]
+export const TRAIN_HELP = `Usage: dicomflow train [sources...] [--config F] [--manifest CSV] [--backend auto|node|wasm|cpu] [--epochs N] [--resume DIR] [--json]
 
 Trains a model on the configured sources (default: the package's
 pipeline.config.json, whose sources are the built-in sample task). Labels come
 from the manifest (path,label). Validation is split by patient (or study):
 never the same patient on both sides. Prints per epoch: loss, validation
 AUC and accuracy, images/s, and the data-wait fraction (the share of step time
-spent waiting for the pipeline).
+spent waiting for the pipeline). Sources named here (paths, globs, URLs,
+--manifest) replace the configuration's, the built-in sample included.
 
   --backend B        auto (tfjs-node, else wasm, else cpu), node, wasm or cpu
   --epochs N         train.epochs
@@ -28,19 +29,23 @@ spent waiting for the pipeline).
 
 Exit status: 0 trained, 1 some input failed (training still ran), 2 usage or config error.`;
 
+/** The flags of train (and start), beside the shared config flags. */
+export const TRAIN_OPTIONS = {
+  json: { type: 'boolean' },
+  backend: { type: 'string' },
+  epochs: { type: 'string' },
+  resume: { type: 'string' },
+  checkpoints: { type: 'string' },
+} as const;
+
 export async function trainCommand(argv: string[]): Promise<number> {
-  const { values } = parseCommandLine(argv, {
-    json: { type: 'boolean' },
-    backend: { type: 'string' },
-    epochs: { type: 'string' },
-    resume: { type: 'string' },
-    checkpoints: { type: 'string' },
-  });
+  const { values, positionals } = parseCommandLine(argv, TRAIN_OPTIONS);
   if (values.help) {
     process.stdout.write(`${TRAIN_HELP}\n`);
     return 0;
   }
-  const overrides = configOverrides(values);
+  const named = sourceOverrides(positionals, values);
+  const overrides = { ...configOverrides(values), ...named };
   if (typeof values.backend === 'string') overrides['train.backend'] = values.backend;
   if (typeof values.epochs === 'string') overrides['train.epochs'] = /^\d+$/.test(values.epochs) ? Number(values.epochs) : values.epochs;
   const resume = typeof values.resume === 'string' ? values.resume : null;
@@ -48,11 +53,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (checkpoints !== null) overrides['train.checkpointDir'] = checkpoints.startsWith('/') ? checkpoints : `${process.cwd()}/${checkpoints}`;
   const { config } = loadConfig(typeof values.config === 'string' ? values.config : DEFAULT_CONFIG, overrides);
   const json = Boolean(values.json);
+  const sources = describeSources(config.sources, Object.keys(named).length > 0);
   const progress = new Progress();
   const log = (line: string) => {
     progress.clear();
     process.stderr.write(`${line}\n`);
   };
+  log(forTerminal(`sources: ${sources}`));
   let errors = 0;
   const result: TrainResult = await train({
     config,
@@ -80,6 +87,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     trainFiles: result.trainFiles,
     valFiles: result.valFiles,
     checkpoint: result.checkpoint,
+    sources,
     errors,
     seconds: Number(result.seconds.toFixed(1)),
   };

@@ -17,7 +17,7 @@ t.test('ingest over a folder with a corrupt codestream: exit 1, a summary line, 
   const cfg = configFile(dir, [join(dir, '*.dcm')]);
   const r = runCli(['ingest', '--config', cfg, '--workers', '2'], { cwd: dir });
   t.equal(r.status, 1, r.stderr);
-  t.match(r.stdout, /^ingest: 7 frames from 3 file\(s\) in [\d.]+ s with 2 worker\(s\): [\d.]+ frames\/s, [\d.]+ MB\/s read, [\d.]+ Mpx\/s decoded, 1 error\(s\) \(see errors\.jsonl\)$/m);
+  t.match(r.stdout, /^ingest: 7 frames from 3 file\(s\) of .*\*\.dcm \(configuration\) in [\d.]+ s with 2 worker\(s\): [\d.]+ frames\/s, [\d.]+ MB\/s read, [\d.]+ Mpx\/s decoded, 1 error\(s\) \(see errors\.jsonl\)$/m);
   const records = readFileSync(join(dir, 'errors.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   t.equal(records.length, 1);
   t.match(records[0], { file: corrupt, frame: 0, code: 'DF_ERR_DECODE' });
@@ -91,4 +91,32 @@ t.test('codec log lines (OpenJPEG [INFO]) never reach stdout; a missing codec bi
   t.equal(r.status, 1);
   t.match(r.stderr, /DF_ERR_CODEC_MISSING: codec binaries missing: .*openjpegwasm\.wasm is missing \(DICOMFLOW_WASM_DIR is set.*charlswasm\.wasm is missing/);
   t.equal(r.stdout, '');
+});
+
+t.test('sources on the command line replace the configuration\'s, the built-in sample included', async (t) => {
+  const { dir, corrupt } = dirWithCorruptFile();
+  // The package's own configuration reads the sample task; named sources are read instead, alone.
+  let r = runCli(['ingest', join(dir, 'a.dcm'), join(dir, 'c.dcm'), '--json', '--target', '16x16'], { cwd: dir });
+  t.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  t.match(out, { frames: 7, files: 2, errors: 0 });
+  t.match(out.sources, /a\.dcm, .*c\.dcm \(command line\)$/, 'the summary names what was read');
+  r = runCli(['ingest', join(dir, '*.dcm'), '--target', '16x16'], { cwd: dir });
+  t.equal(r.status, 1);
+  t.match(r.stdout, /^ingest: 7 frames from 3 file\(s\) of .*\*\.dcm \(command line\)/m);
+  t.match(r.stderr, new RegExp(`${corrupt.split('/').pop()} frame 0: DF_ERR_DECODE`));
+});
+
+t.test('ingest /does/not/exist exits non-zero without reading anything else', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dicomflow-nothing-'));
+  const r = runCli(['ingest', '/does/not/exist', '--json'], { cwd: dir });
+  t.equal(r.status, 1);
+  t.match(JSON.parse(r.stdout), { frames: 0, files: 0, errors: 1, sources: '/does/not/exist (command line)' });
+  t.match(readFileSync(join(dir, 'errors.jsonl'), 'utf8'), /"file":"\/does\/not\/exist".*"code":"DF_ERR_SOURCE"/);
+});
+
+t.test('start takes no source arguments; an unexpected one is a usage error', async (t) => {
+  const r = runCli(['start', 'extra']);
+  t.equal(r.status, 2);
+  t.match(r.stderr, /start takes no arguments \(got "extra"\)/);
 });

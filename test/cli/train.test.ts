@@ -38,3 +38,27 @@ t.test('train: --backend and --epochs flags, checkpoints and --resume, usage err
   t.equal(r.status, 2);
   t.match(r.stderr, /train\.backend "node": @tensorflow\/tfjs-node is not installed/);
 });
+
+t.test("train --manifest F trains on F's files only, not the configuration's sample task too", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dicomflow-train-manifest-'));
+  const fixtures = new URL('../fixtures/', import.meta.url).pathname;
+  const rows = [
+    ['ct_s16_explicit_le', 0, 'train'],
+    ['ct_s16_rle', 1, 'train'],
+    ['ct_s16_jls_lossless', 0, 'train'],
+    ['ct_u12_j2k_lossless', 1, 'train'],
+    ['ct_s16_jpeg_lossless_sv1', 0, 'val'],
+    ['ct_u12_implicit_le', 1, 'val'],
+  ];
+  const manifest = join(dir, 'mine.csv');
+  writeFileSync(manifest, `path,label,split\n${rows.map(([n, l, s]) => `${fixtures}${n}.dcm,${l},${s}`).join('\n')}\n`);
+  // The package's configuration (sources.sample: true) is the default: named sources must replace it.
+  const r = runCli(['train', '--manifest', manifest, '--json', '--epochs', '1', '--target', '32x32', '--workers', '1'], { cwd: dir, env: { ...process.env, DICOMFLOW_CACHE: join(dir, 'cache') } });
+  t.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  t.equal(out.trainFiles + out.valFiles, 6, 'the 6 listed files and nothing else');
+  t.equal(out.trainImages, 4);
+  t.match(out.sources, /manifest .*mine\.csv \(command line\)/);
+  t.match(r.stderr, /sources: manifest .*mine\.csv \(command line\)/);
+  t.notMatch(r.stderr, /generating the sample task/);
+});

@@ -80,7 +80,7 @@ t.test('ingest over the mutants: exit 0 or 1, a summary line, every record typed
   const r = runCli(['ingest', '--config', cfg, '--errors', errors], { maxBuffer: 64 * 1024 * 1024 });
   t.ok(r.status === 0 || r.status === 1, `exit ${r.status}`);
   t.notMatch(r.stderr + r.stdout, STACK);
-  t.match(r.stdout, /^ingest: \d+ frames from 1000 file\(s\) in [\d.]+ s with 2 worker\(s\): .* (\d+) error\(s\)/m);
+  t.match(r.stdout, /^ingest: \d+ frames from 1000 file\(s\) of .+ \(configuration\) in [\d.]+ s with 2 worker\(s\): .* (\d+) error\(s\)/m);
   const records = readFileSync(errors, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   t.ok(records.length > 0);
   let bad = 0;
