@@ -5,7 +5,7 @@
  * contract: scripts match on them, so never rename one.
  */
 
-export type Stage = 'config' | 'cli' | 'source' | 'parse' | 'decode' | 'batch' | 'train' | 'bench';
+export type Stage = 'config' | 'cli' | 'source' | 'parse' | 'decode' | 'batch' | 'dataset' | 'train' | 'bench';
 
 export interface Where {
   stage?: Stage;
@@ -144,6 +144,10 @@ export class EncodeError extends DicomflowError {
 export class TrainingBackendError extends DicomflowError {
   override readonly code = 'DF_ERR_TRAIN_BACKEND';
 }
+/** A dataset folder is incomplete (shards missing at a merge) or a shard could not be written. */
+export class DatasetError extends DicomflowError {
+  override readonly code = 'DF_ERR_DATASET';
+}
 /** A checkpoint folder is missing, incomplete or from an incompatible run. */
 export class CheckpointError extends DicomflowError {
   override readonly code = 'DF_ERR_CHECKPOINT';
@@ -180,6 +184,7 @@ const byCode = new Map<string, new (message: string, where?: Where, options?: { 
   ['DF_ERR_CODEC_MISSING', CodecMissingError],
   ['DF_ERR_BATCH_SHAPE', BatchShapeError],
   ['DF_ERR_CHECKPOINT', CheckpointError],
+  ['DF_ERR_DATASET', DatasetError],
   ['DF_ERR_TRAIN_BACKEND', TrainingBackendError],
   ['DF_ERR_SYNTH_OPTION', SynthOptionError],
   ['DF_ERR_ENCODE', EncodeError],

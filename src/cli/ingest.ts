@@ -10,11 +10,14 @@ import { ingest } from '../pipeline/ingest.js';
 import { configOverrides, describeSources, parseCommandLine, sourceOverrides } from './args.js';
 import { Progress, formatBytes } from './progress.js';
 import { forTerminal, recordLine } from './terminal.js';
+import { DATASET_FLAGS, ingestToDataset } from './ingest-dataset.js';
 import { fileURLToPath } from 'node:url';
 
 const DEFAULT_CONFIG = fileURLToPath(new URL('../../pipeline.config.json', import.meta.url));
 
 export const INGEST_HELP = `Usage: dicomflow ingest [sources...] [--config F] [--manifest CSV] [--workers N] [--target HxW] [--limit N] [--json] [--errors F]
+       dicomflow ingest [sources...] --out DIR [--format webdataset|tfrecord] [--shard-files N]
+                        [--array-index I --array-size N | --merge]
 
 Runs the pipeline from the sources to batches, without training, and reports
 throughput: frames/s, MB/s read, Mpx/s decoded, errors. Sources named here (files,
@@ -33,10 +36,21 @@ DF_ERR_SOURCE record.
   --errors F      where to write error and warning records (default errors.jsonl), one JSON object per line
   --json          print a final JSON object instead of the text summary
 
+Writing a dataset (decode once, train many times):
+  --out DIR           write shards DIR/shard-000000.tar (or .tfrecord), DIR/dataset.json, DIR/errors.jsonl;
+                      a rerun finishes an interrupted job and skips the shards already done
+  --format F          webdataset (default: <key>.npy, .json, .cls in tar) or tfrecord (tf.train.Example)
+  --shard-files N     files per shard (default 256); the sources are sorted by path/URL and cut in order
+  --array-index I --array-size N
+                      this worker writes the shards k with k mod N = I; also read from JOB_COMPLETION_INDEX
+                      (Kubernetes), SLURM_ARRAY_TASK_ID/_MIN/_COUNT (Slurm), AWS_BATCH_JOB_ARRAY_INDEX (AWS
+                      Batch); the size from --array-size or DICOMFLOW_ARRAY_SIZE where the engine does not say
+  --merge             write dataset.json once every worker is done (exit 1 naming the missing shards)
+
 Exit status: 0 every input decoded (warnings allowed), 1 some input failed, 2 usage or config error.`;
 
 export async function ingestCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, { json: { type: 'boolean' }, errors: { type: 'string' } });
+  const { values, positionals } = parseCommandLine(argv, { json: { type: 'boolean' }, errors: { type: 'string' }, ...DATASET_FLAGS });
   if (values.help) {
     process.stdout.write(`${INGEST_HELP}\n`);
     return 0;
@@ -44,6 +58,13 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   const named = sourceOverrides(positionals, values);
   const { config } = loadConfig(typeof values.config === 'string' ? values.config : DEFAULT_CONFIG, { ...configOverrides(values), ...named });
   const sources = describeSources(config.sources, Object.keys(named).length > 0);
+  if (typeof values.out === 'string') {
+    if (typeof values.errors === 'string') throw new UsageError('--errors does not go with --out: the records go to <out>/errors.jsonl', { stage: 'cli' });
+    return ingestToDataset(config, values, sources, Boolean(values.json));
+  }
+  for (const f of ['format', 'shard-files', 'array-index', 'array-size', 'merge'] as const) {
+    if (values[f] !== undefined) throw new UsageError(`--${f} needs --out DIR`, { stage: 'cli' });
+  }
   const errorsPath = typeof values.errors === 'string' ? values.errors : 'errors.jsonl';
   if (errorsPath === '') throw new UsageError('--errors needs a file name', { stage: 'cli' });
   let errorsOut: WriteStream | null = null;
