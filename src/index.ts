@@ -7,6 +7,7 @@
  * | `inspect`          | `listFiles` + `scanItem` |
  * | `decode`           | `openDecodedFile` |
  * | `ingest`           | `ingest` (or `createPipeline` for the batches themselves) |
+ * | `ingest --out`     | `writeDataset` (read back with `datasetSamples` / `datasetPipeline`) |
  * | `train` / `start`  | `train` (`start` with `sources.sample`) |
  *
  * @example
@@ -54,6 +55,11 @@ export type { DecodedFrame, DecodeWarning, PreprocessSpec, Sample, StoredArray, 
 // The pipeline
 export { createPipeline, type Pipeline, type PipelineOptions, type Batch, type ErrorRecord, type LabeledSample, type SampleId, type SampleStats } from './pipeline/index.js';
 export { ingest, type IngestOptions, type IngestSummary } from './pipeline/ingest.js';
+
+// Datasets (ingest --out, train --dataset)
+export { writeDataset, type DatasetOptions, type DatasetSummary, type DatasetFormat, type ShardStats } from './dataset/writer.js';
+export { datasetSamples, readIndex, type DatasetIndex, type DatasetSample } from './dataset/reader.js';
+export { datasetPipeline, isValidationGroup } from './dataset/pipeline.js';
 
 // Training
 export { train, type TrainOptions, type TrainResult } from './train/trainer.js';

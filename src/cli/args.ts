@@ -9,6 +9,7 @@ export const CONFIG_FLAGS: Record<string, { path: string; kind: 'int' | 'path' |
   'max-frame-bytes': { path: 'parse.maxFrameBytes', kind: 'int' },
   'max-element-bytes': { path: 'parse.maxElementBytes', kind: 'int' },
   manifest: { path: 'sources.manifest', kind: 'path' },
+  dataset: { path: 'sources.dataset', kind: 'path' },
   workers: { path: 'decode.workers', kind: 'int' },
   partial: { path: 'decode.partial', kind: 'string' },
   'timeout-ms': { path: 'decode.timeoutMs', kind: 'int' },
@@ -57,7 +58,8 @@ function resolvePath(p: string): string {
  */
 export function sourceOverrides(positionals: string[], values: Record<string, unknown>): Record<string, unknown> {
   const manifest = typeof values.manifest === 'string' ? values.manifest : null;
-  if (positionals.length === 0 && manifest === null) return {};
+  const dataset = typeof values.dataset === 'string' ? values.dataset : null;
+  if (positionals.length === 0 && manifest === null && dataset === null) return {};
   const urls = positionals.filter((p) => /^https?:\/\//i.test(p));
   return {
     'sources.paths': positionals.filter((p) => !urls.includes(p)).map(resolvePath),
@@ -65,6 +67,7 @@ export function sourceOverrides(positionals: string[], values: Record<string, un
     'sources.manifest': manifest === null ? null : resolvePath(manifest),
     'sources.sample': false,
     'sources.dicomweb.url': null,
+    'sources.dataset': dataset === null ? null : resolvePath(dataset),
   };
 }
 
@@ -76,6 +79,7 @@ export function describeSources(sources: PipelineConfig['sources'], fromCommandL
   if (sources.manifest !== null) parts.push(`manifest ${sources.manifest}`);
   if (sources.dicomweb.url !== null) parts.push(`DICOMweb ${sources.dicomweb.url}`);
   if (sources.sample) parts.push('the built-in sample task');
+  if (sources.dataset !== null) parts.push(`dataset ${sources.dataset}`);
   return `${parts.length > 0 ? parts.join('; ') : 'nothing'} (${fromCommandLine ? 'command line' : 'configuration'})`;
 }
 

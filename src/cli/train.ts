@@ -10,7 +10,7 @@ import { Progress } from './progress.js';
 
 const DEFAULT_CONFIG = fileURLToPath(new URL('../../pipeline.config.json', import.meta.url));
 
-export const TRAIN_HELP = `Usage: dicomflow train [sources...] [--config F] [--manifest CSV] [--backend auto|node|wasm|cpu] [--epochs N] [--resume DIR] [--json]
+export const TRAIN_HELP = `Usage: dicomflow train [sources...] [--config F] [--manifest CSV] [--dataset DIR] [--backend auto|node|wasm|cpu] [--epochs N] [--resume DIR] [--json]
 
 Trains a model on the configured sources (default: the package's
 pipeline.config.json, whose sources are the built-in sample task). Labels come
@@ -19,6 +19,8 @@ never the same patient on both sides. Prints per epoch: loss, validation
 AUC and accuracy, images/s, and the data-wait fraction (the share of step time
 spent waiting for the pipeline). Sources named here (paths, globs, URLs,
 --manifest) replace the configuration's, the built-in sample included.
+--dataset DIR trains from the shards 'dicomflow ingest --out DIR' wrote, with no
+decoding, split by each sample's group (a keyed hash of its PatientID).
 
   --backend B        auto (tfjs-node, else wasm, else cpu), node, wasm or cpu
   --epochs N         train.epochs

@@ -132,6 +132,7 @@ export function loadConfig(file: string | null, overrides: Record<string, unknow
   const abs = (p: string, option: string) => (isAbsolute(p) ? p : resolve(baseOf(option), p));
   config.sources.paths = config.sources.paths.map((p) => abs(p, 'sources.paths'));
   if (config.sources.manifest !== null) config.sources.manifest = abs(config.sources.manifest, 'sources.manifest');
+  if (config.sources.dataset !== null) config.sources.dataset = abs(config.sources.dataset, 'sources.dataset');
   if (config.train.checkpointDir !== null) config.train.checkpointDir = abs(config.train.checkpointDir, 'train.checkpointDir');
   return { config, file };
 }

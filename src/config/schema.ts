@@ -12,6 +12,8 @@ export interface PipelineConfig {
     manifest: string | null;
     /** Use the built-in sample dataset (generated once, then cached) as the manifest. */
     sample: boolean;
+    /** A folder written by `ingest --out`: train from its shards, with no decoding. Replaces the other sources. */
+    dataset: string | null;
     /** HTTP(S) URLs of files. */
     urls: string[];
     http: {
@@ -124,6 +126,7 @@ export const OPTIONS: Record<string, Option> = {
   'sources.paths': { rule: { type: 'array', items: 'string' }, expected: 'an array of paths or globs', default: [] },
   'sources.manifest': { rule: { type: 'string', nullable: true, empty: false }, expected: 'a path to a CSV file or null', default: null },
   'sources.sample': { rule: { type: 'boolean' }, expected: 'true or false', default: false },
+  'sources.dataset': { rule: { type: 'string', nullable: true, empty: false }, expected: 'a dataset folder (written by ingest --out) or null', default: null },
   'sources.urls': { rule: { type: 'array', items: { type: 'string', pattern: /^https?:\/\//i } }, expected: 'an array of http:// or https:// URLs', default: [] },
   'sources.http.connections': positiveInt(8, 1024),
   'sources.http.timeoutMs': positiveInt(30_000),

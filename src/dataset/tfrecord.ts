@@ -12,6 +12,7 @@ import protobuf from 'protobufjs';
 import type { DatasetRecord } from './sample-record.js';
 import type { ShardFile } from './shard-file.js';
 import type { ShardWriter } from './webdataset.js';
+import { DatasetError } from '../errors.js';
 
 // tensorflow/core/example/example.proto and feature.proto, the parts used.
 const root = protobuf.Root.fromJSON({
@@ -70,5 +71,50 @@ export function tfRecordWriter(file: ShardFile): ShardWriter {
   return {
     add: (r) => file.write(frameRecord(exampleBytes(r))),
     finish: async () => {},
+  };
+}
+
+/** The records of a TFRecord file; a CRC that does not match is a DatasetError naming the byte. */
+export function* readRecords(b: Uint8Array, where: string): Generator<Uint8Array> {
+  const dv = new DataView(b.buffer, b.byteOffset, b.length);
+  for (let at = 0; at < b.length; ) {
+    if (at + 12 > b.length) throw new DatasetError(`${where}: record header cut short at byte ${at}`, { stage: 'dataset', file: where, offset: at });
+    const n = Number(dv.getBigUint64(at, true));
+    if (dv.getUint32(at + 8, true) !== maskedCrc32c(b.subarray(at, at + 8))) throw new DatasetError(`${where}: length CRC mismatch at byte ${at}`, { stage: 'dataset', file: where, offset: at });
+    if (at + 16 + n > b.length) throw new DatasetError(`${where}: record at byte ${at} is cut short`, { stage: 'dataset', file: where, offset: at });
+    const data = b.subarray(at + 12, at + 12 + n);
+    if (dv.getUint32(at + 12 + n, true) !== maskedCrc32c(data)) throw new DatasetError(`${where}: data CRC mismatch at byte ${at}`, { stage: 'dataset', file: where, offset: at });
+    yield data;
+    at += 16 + n;
+  }
+}
+
+export interface DecodedExample {
+  image: Uint8Array;
+  shape: number[];
+  dtype: string;
+  label: string;
+  key: string;
+  file: string;
+  frame: number;
+  sopInstanceUid: string;
+  group: string;
+}
+
+/** The features dicomflow writes, out of one tf.train.Example. */
+export function decodeExample(b: Uint8Array): DecodedExample {
+  const e = Example.toObject(Example.decode(b), { longs: Number, bytes: Uint8Array }) as { features: { feature: Record<string, { bytesList?: { value: Uint8Array[] }; int64List?: { value: number[] } }> } };
+  const f = e.features.feature;
+  const text = (k: string) => new TextDecoder().decode(f[k]?.bytesList?.value[0] ?? new Uint8Array());
+  return {
+    image: f.image?.bytesList?.value[0] ?? new Uint8Array(),
+    shape: f.shape?.int64List?.value ?? [],
+    dtype: text('dtype'),
+    label: text('label'),
+    key: text('key'),
+    file: text('file'),
+    frame: f.frame?.int64List?.value[0] ?? 0,
+    sopInstanceUid: text('sop_instance_uid'),
+    group: text('group'),
   };
 }

@@ -211,6 +211,7 @@ async function writeShard(config: PipelineConfig, o: DatasetOptions, shard: Plan
 
 function writeIndex(o: DatasetOptions, config: PipelineConfig, plan: PlannedShard[], stats: ShardStats[], listingErrors: ErrorRecord[], preprocessHash: string): void {
   const samples = stats.reduce((n, s) => n + s.samples, 0);
+  const labels = [...new Set(plan.flatMap((s) => s.items.map((i) => i.label)).filter((l): l is string => l !== undefined))].sort();
   const index = {
     // The fields PyTorch's wids reads (a wids shard index), so `wids.ShardListDataset` opens this file as it is.
     __kind__: 'wids-shard-index-v1',
@@ -222,6 +223,8 @@ function writeIndex(o: DatasetOptions, config: PipelineConfig, plan: PlannedShar
     samples,
     files: plan.reduce((n, s) => n + s.items.length, 0),
     shards: stats.map((s) => ({ name: s.file, samples: s.samples, bytes: s.bytes, sha256: s.sha256 })),
+    /** Every label of the listed files, sorted: how a reader maps them to numbers, as the pipeline does. */
+    labels,
     preprocess: config.preprocess,
     preprocessHash,
     codecs: codecVersions(),

@@ -11,6 +11,7 @@
  * shared by all passes until close().
  */
 import type { PipelineConfig } from '../config/schema.js';
+import { ConfigError } from '../errors.js';
 import { preprocessSpec } from '../config/preprocess.js';
 import { assertCodecsInstalled } from '../codecs/index.js';
 import { DecodePool } from '../decode/pool.js';
@@ -57,6 +58,9 @@ export interface Pipeline extends AsyncIterable<Batch> {
 
 export function createPipeline(config: PipelineConfig, options: PipelineOptions = {}): Pipeline {
   const spec = preprocessSpec(config.preprocess); // config errors surface here, before any work
+  if (config.sources.dataset !== null && !options.items) {
+    throw new ConfigError(`sources.dataset (${config.sources.dataset}) holds decoded samples for training (dicomflow train --dataset); this pipeline reads DICOM sources`, { stage: 'config', field: 'sources.dataset' });
+  }
   assertCodecsInstalled(); // so does an incomplete install
   const pool = options.pool ?? new DecodePool({ workers: config.decode.workers, timeoutMs: config.decode.timeoutMs });
   const stats: SampleStats = { files: 0, frames: 0, bytesRead: 0, decodedPixels: 0, decodeMs: 0, preprocessMs: 0, errors: 0, warnings: 0 };

@@ -21,6 +21,7 @@ import { loadCheckpoint, saveCheckpoint, type EpochRecord, type TrainState } fro
 import { accuracy, rocAuc } from './metrics.js';
 import { buildModel, type ModelName } from './models.js';
 import { splitItems } from './split.js';
+import { datasetPipeline, isValidationGroup } from '../dataset/pipeline.js';
 
 export interface TrainOptions {
   config: PipelineConfig;
@@ -79,6 +80,67 @@ async function evaluate(model: tf.LayersModel, val: Pipeline, lossName: string):
   return { loss: loss / Math.max(1, scores.length), auc: rocAuc(scores, labels), accuracy: accuracy(scores, labels), images: scores.length };
 }
 
+interface TrainingData {
+  trainPipe: Pipeline;
+  valPipe: Pipeline;
+  method: string;
+  trainFiles(): number;
+  valFiles(): number;
+  close(): Promise<void>;
+}
+
+/** DICOM sources: listed, split by patient (or study), decoded in a pool. */
+async function sourceData(c: PipelineConfig, o: TrainOptions, onError: (r: ErrorRecord) => void, log: (line: string) => void): Promise<TrainingData> {
+  let items = o.items;
+  if (!items) {
+    const listing = await resolveSources(c.sources, o.onSampleProgress ? { onSampleProgress: o.onSampleProgress } : {});
+    for (const p of listing.problems) onError(errorRecord(p, p.where.file ?? ''));
+    items = listing.items;
+  }
+  const unlabelled = items.filter((i) => i.label === undefined).length;
+  if (unlabelled > 0) {
+    throw new ConfigError(`training needs labels: ${unlabelled} of ${items.length} input(s) have none (use sources.manifest with path,label, or sources.sample)`, { stage: 'config', field: 'sources.manifest' });
+  }
+  const split = await splitItems(items, { by: c.train.splitBy, fraction: c.train.validationFraction, seed: c.train.seed, parse: c.parse });
+  for (const p of split.problems) onError(errorRecord(p, p.where.file ?? ''));
+  log(`split: ${split.train.length} training, ${split.val.length} validation file(s), ${split.method}`);
+
+
+  // Training runs on this process's main thread (wasm and cpu are single-threaded here):
+  // by default leave it a core and give the decoders the rest.
+  const workers = c.decode.workers > 0 ? c.decode.workers : Math.max(1, availableParallelism() - 1);
+  const pool = new DecodePool({ workers, timeoutMs: c.decode.timeoutMs });
+  log(`decode: ${workers} worker(s)${c.decode.workers > 0 ? '' : ' (cores - 1: the training step takes the other)'}`);
+  const trainPipe = createPipeline(c, { items: split.train, pool, onError, ...(o.onWarning ? { onWarning: o.onWarning } : {}) });
+  const valPipe = createPipeline({ ...c, pipeline: { ...c.pipeline, shuffleBuffer: 0, limit: 0, dropRemainder: false } }, { items: split.val, pool, onError, ...(o.onWarning ? { onWarning: o.onWarning } : {}) });
+  return { trainPipe, valPipe, method: split.method, trainFiles: () => split.train.length, valFiles: () => split.val.length, close: () => pool.close() };
+}
+
+/**
+ * A dicomflow dataset (sources.dataset): no decoding at all. Split by each
+ * sample's group (the keyed hash of its PatientID), so one patient's samples
+ * stay on one side.
+ */
+function datasetData(c: PipelineConfig, log: (line: string) => void): TrainingData {
+  const dir = c.sources.dataset!;
+  const s = c.sources;
+  if (s.paths.length > 0 || s.urls.length > 0 || s.manifest !== null || s.sample || s.dicomweb.url !== null) {
+    throw new ConfigError('sources.dataset replaces the other sources: leave sources.paths, urls, manifest, sample and dicomweb.url unset (train --dataset DIR does)', { stage: 'config', field: 'sources.dataset' });
+  }
+  const f = c.train.validationFraction;
+  const seed = c.train.seed;
+  const files = { train: new Set<string>(), val: new Set<string>() };
+  const trainPipe = datasetPipeline(c, dir, { keep: (g) => !isValidationGroup(g, seed, f) });
+  const valPipe = datasetPipeline({ ...c, pipeline: { ...c.pipeline, shuffleBuffer: 0, dropRemainder: false } }, dir, { keep: (g) => isValidationGroup(g, seed, f), shuffle: false });
+  const count = (p: Pipeline, into: Set<string>): Pipeline => ({
+    ...p,
+    epoch: (n) => ({ [Symbol.asyncIterator]: async function* () { for await (const b of p.epoch(n)) { for (const id of b.ids) into.add(id.file); yield b; } } }),
+    [Symbol.asyncIterator]: async function* () { for await (const b of p) { for (const id of b.ids) into.add(id.file); yield b; } },
+  });
+  log(`split: dataset ${dir}, by group (keyed hash of PatientID): about ${Math.round(f * 100)}% of groups held out; no decoding`);
+  return { trainPipe: count(trainPipe, files.train), valPipe: count(valPipe, files.val), method: 'by group (dataset)', trainFiles: () => files.train.size, valFiles: () => files.val.size, close: async () => {} };
+}
+
 /**
  * Trains for `config.train.epochs` epochs (continuing from `resume`).
  *
@@ -100,20 +162,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     errors++;
     o.onError?.(r);
   };
-  let items = o.items;
-  if (!items) {
-    const listing = await resolveSources(c.sources, o.onSampleProgress ? { onSampleProgress: o.onSampleProgress } : {});
-    for (const p of listing.problems) onError(errorRecord(p, p.where.file ?? ''));
-    items = listing.items;
-  }
-  const unlabelled = items.filter((i) => i.label === undefined).length;
-  if (unlabelled > 0) {
-    throw new ConfigError(`training needs labels: ${unlabelled} of ${items.length} input(s) have none (use sources.manifest with path,label, or sources.sample)`, { stage: 'config', field: 'sources.manifest' });
-  }
-  const split = await splitItems(items, { by: c.train.splitBy, fraction: c.train.validationFraction, seed: c.train.seed, parse: c.parse });
-  for (const p of split.problems) onError(errorRecord(p, p.where.file ?? ''));
-  log(`split: ${split.train.length} training, ${split.val.length} validation file(s), ${split.method}`);
-
+  const data = c.sources.dataset !== null && !o.items ? datasetData(c, log) : await sourceData(c, o, onError, log);
   let model: tf.LayersModel;
   let state: TrainState;
   const optimizer = makeOptimizer(c.train);
@@ -135,13 +184,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     state = { epoch: 0, seed: c.train.seed, model: c.train.model, inputShape, history: [] };
   }
 
-  // Training runs on this process's main thread (wasm and cpu are single-threaded here):
-  // by default leave it a core and give the decoders the rest.
-  const workers = c.decode.workers > 0 ? c.decode.workers : Math.max(1, availableParallelism() - 1);
-  const pool = new DecodePool({ workers, timeoutMs: c.decode.timeoutMs });
-  log(`decode: ${workers} worker(s)${c.decode.workers > 0 ? '' : ' (cores - 1: the training step takes the other)'}`);
-  const trainPipe = createPipeline(c, { items: split.train, pool, onError, ...(o.onWarning ? { onWarning: o.onWarning } : {}) });
-  const valPipe = createPipeline({ ...c, pipeline: { ...c.pipeline, shuffleBuffer: 0, limit: 0, dropRemainder: false } }, { items: split.val, pool, onError, ...(o.onWarning ? { onWarning: o.onWarning } : {}) });
+  const { trainPipe, valPipe } = data;
   let checkpoint: string | null = null;
   try {
     for (let epoch = state.epoch + 1; epoch <= c.train.epochs; epoch++) {
@@ -190,7 +233,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   } finally {
     await trainPipe.close();
     await valPipe.close();
-    await pool.close();
+    await data.close();
   }
   const last = state.history.at(-1);
   const ran = state.history.filter((r) => r.epoch > 0);
@@ -201,8 +244,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     backendReason: backend.reason,
     model: c.train.model,
     epochs: state.epoch,
-    trainFiles: split.train.length,
-    valFiles: split.val.length,
+    trainFiles: data.trainFiles(),
+    valFiles: data.valFiles(),
     trainImages: last?.trainImages ?? 0,
     imagesPerSecond: totalTime > 0 ? totalImages / totalTime : 0,
     dataWaitFraction: ran.length ? ran.reduce((n, r) => n + r.dataWaitFraction * (r.trainImages / r.imagesPerSecond), 0) / totalTime : 0,
@@ -211,7 +254,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     valAccuracy: last?.valAccuracy ?? Number.NaN,
     history: state.history,
     checkpoint,
-    split: split.method,
+    split: data.method,
     errors,
     seconds: (performance.now() - t0) / 1000,
   };

@@ -62,3 +62,29 @@ t.test("train --manifest F trains on F's files only, not the configuration's sam
   t.match(r.stderr, /sources: manifest .*mine\.csv \(command line\)/);
   t.notMatch(r.stderr, /generating the sample task/);
 });
+
+t.test('train --dataset DIR: trains from shards written by ingest --out, with no decoding, split by group', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dicomflow-train-dataset-'));
+  const fixtures = new URL('../fixtures/', import.meta.url).pathname;
+  const names = ['ct_s16_explicit_le', 'ct_s16_rle', 'ct_s16_jls_lossless', 'ct_u12_j2k_lossless', 'ct_s16_jpeg_lossless_sv1', 'ct_u12_implicit_le', 'ct_s16_mf3_j2k_lossless', 'mr_u16_mf4_rle_bot'];
+  const manifest = join(dir, 'labels.csv');
+  writeFileSync(manifest, `path,label\n${names.map((n, i) => `${fixtures}${n}.dcm,${i % 2}`).join('\n')}\n`);
+  const env = { ...process.env, DICOMFLOW_CACHE: join(dir, 'cache'), DICOMFLOW_GROUP_KEY: 'train-dataset-test' };
+  const ds = join(dir, 'ds');
+  let r = runCli(['ingest', '--manifest', manifest, '--out', ds, '--target', '32x32', '--voi', 'minmax', '--shard-files', '3', '--json'], { cwd: dir, env });
+  t.equal(r.status, 0, r.stderr);
+  const made = JSON.parse(r.stdout);
+  t.equal(made.samples, 13, '6 single-frame files, a 3-frame and a 4-frame one');
+  r = runCli(['train', '--dataset', ds, '--json', '--epochs', '2', '--target', '32x32', '--batch-size', '4'], { cwd: dir, env });
+  t.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  t.match(out, { epochs: 2, sources: /dataset .*ds \(command line\)$/ });
+  t.equal(out.trainFiles + out.valFiles, names.length, 'every file on one side of the split');
+  t.match(r.stderr, /split: dataset .*by group \(keyed hash of PatientID\).*no decoding/);
+  t.notMatch(r.stderr, /decode: \d+ worker/, 'no decode pool');
+  r = runCli(['train', '--dataset', ds, '--json', '--epochs', '1', '--target', '64x64'], { cwd: dir, env });
+  t.equal(r.status, 2);
+  t.match(r.stderr, /the dataset .* was made with preprocess\.target "32x32", this run wants "64x64"/);
+  r = runCli(['ingest', '--config', join(dir, 'nope.json')], { cwd: dir });
+  t.equal(r.status, 2, 'a missing config file is a config error');
+});
