@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+/**
+ * Decode once, read many times: what a dataset written by `ingest --out`
+ * saves every later epoch. Per round, on the same files and configuration,
+ * interleaved so the machine's drift hits all three alike:
+ *   decode   the sources through the decode pool to batches (`ingest`: what every epoch costs without a dataset)
+ *   write    `writeDataset` to fresh shards (the one-off cost: decode + write)
+ *   read     the shards back into the same batches (`datasetPipeline`: what every later epoch costs)
+ * Prints frames/s (median over rounds) and the read/decode ratio measured
+ * in each round; JSON in bench/results/dataset.json.
+ *
+ *   node bench/dataset.mjs [--kinds ct|radiograph|ct,radiograph] [--count N] [--repeat R] [--workers W] [--target HxW] [--format webdataset|tfrecord]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { makeCorpus } from './lib/corpus.mjs';
+import { DEFAULT_CORPUS, median, readCorpus, requireBuild, table, writeResult } from './lib/common.mjs';
+
+requireBuild();
+const { values } = parseArgs({
+  options: {
+    corpus: { type: 'string', default: DEFAULT_CORPUS },
+    kinds: { type: 'string', default: 'ct' },
+    count: { type: 'string', default: '48' },
+    repeat: { type: 'string', default: '3' },
+    workers: { type: 'string', default: '2' },
+    target: { type: 'string', default: '256x256' },
+    format: { type: 'string', default: 'webdataset' },
+  },
+  strict: true,
+});
+const { loadConfig } = await import('../dist/config/load.js');
+const { ingest } = await import('../dist/pipeline/ingest.js');
+const { writeDataset } = await import('../dist/dataset/writer.js');
+const { datasetPipeline } = await import('../dist/dataset/pipeline.js');
+
+const kinds = values.kinds.split(',');
+const count = Number(values.count);
+await makeCorpus({ out: values.corpus, kinds, codecs: ['j2k'], modes: ['lossless'], count });
+const results = [];
+for (const kind of kinds) {
+  const files = readCorpus(values.corpus)
+    .files.filter((e) => e.kind === kind && e.codec === 'j2k' && e.mode === 'lossless' && e.index <= count)
+    .map((e) => `${values.corpus}/${e.file}`);
+  const { config } = loadConfig(null, {
+    'sources.paths': files,
+    'preprocess.target': values.target,
+    'preprocess.voi': 'minmax',
+    'decode.workers': Number(values.workers),
+    'decode.subResolution': false,
+    'pipeline.shuffleBuffer': 0,
+  });
+  const rounds = [];
+  for (let r = 0; r < Number(values.repeat); r++) {
+    process.stderr.write(`dataset: ${kind} round ${r + 1}/${values.repeat}\n`);
+    const decoded = await ingest(config);
+    const dir = mkdtempSync(join(tmpdir(), 'dicomflow-bench-dataset-'));
+    const w0 = performance.now();
+    const written = await writeDataset(config, { out: dir, format: values.format, shardFiles: 16 });
+    const writeSeconds = (performance.now() - w0) / 1000;
+    const read = datasetPipeline(config, dir, { shuffle: false });
+    const r0 = performance.now();
+    let frames = 0;
+    for await (const b of read.epoch(1)) frames += b.shape[0];
+    const readSeconds = (performance.now() - r0) / 1000;
+    rmSync(dir, { recursive: true, force: true });
+    rounds.push({
+      decodeFps: decoded.framesPerSecond,
+      writeFps: written.samples / writeSeconds,
+      readFps: frames / readSeconds,
+      frames,
+      ratio: frames / readSeconds / decoded.framesPerSecond,
+    });
+  }
+  results.push({
+    kind,
+    files: files.length,
+    frames: rounds[0].frames,
+    decodeFps: median(rounds.map((x) => x.decodeFps)),
+    writeFps: median(rounds.map((x) => x.writeFps)),
+    readFps: median(rounds.map((x) => x.readFps)),
+    ratio: median(rounds.map((x) => x.ratio)),
+    rounds,
+  });
+}
+const path = writeResult('dataset', { workers: Number(values.workers), target: values.target, format: values.format, results });
+console.log(
+  table(
+    ['image', 'files', 'decode to batches (frames/s)', 'write shards (frames/s)', 'read shards to batches (frames/s)', 'read / decode (median of per-round ratios)'],
+    results.map((r) => [r.kind === 'ct' ? 'CT 512x512 J2K lossless' : 'radiograph 2048x2048 J2K lossless', r.files, r.decodeFps.toFixed(1), r.writeFps.toFixed(1), r.readFps.toFixed(1), `${r.ratio.toFixed(1)}x`]),
+  ),
+);
+console.log(`\nJSON: ${path}`);
