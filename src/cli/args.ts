@@ -10,6 +10,7 @@ export const CONFIG_FLAGS: Record<string, { path: string; kind: 'int' | 'path' |
   'max-element-bytes': { path: 'parse.maxElementBytes', kind: 'int' },
   manifest: { path: 'sources.manifest', kind: 'path' },
   dataset: { path: 'sources.dataset', kind: 'path' },
+  cache: { path: 'pipeline.cache', kind: 'path' },
   workers: { path: 'decode.workers', kind: 'int' },
   partial: { path: 'decode.partial', kind: 'string' },
   'timeout-ms': { path: 'decode.timeoutMs', kind: 'int' },

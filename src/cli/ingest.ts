@@ -30,6 +30,7 @@ DF_ERR_SOURCE record.
   --workers N     decode threads (decode.workers; 0 = available cores)
   --target HxW    output size (preprocess.target), e.g. 256x256
   --limit N       stop after N frames (pipeline.limit)
+  --cache DIR     keep decoded samples in DIR; later runs read them instead of decoding (pipeline.cache)
   --partial P     error | allow: frames a codec decoded only in part fail, or are kept with a warning (decode.partial)
   --timeout-ms T  longest one frame's decode may run before its worker is replaced (decode.timeoutMs; 0 = no limit)
   --voi V         file | minmax | none | percentile[:lo,hi] | window:c,w | a preset

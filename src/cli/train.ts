@@ -27,6 +27,7 @@ decoding, split by each sample's group (a keyed hash of its PatientID).
   --checkpoints DIR  write a checkpoint after every epoch (train.checkpointDir)
   --resume DIR       continue from the newest checkpoint in DIR (and keep writing there)
   --json             print a final JSON object
+  --cache DIR        decoded-sample cache: epoch 1 fills it, later epochs and runs read it (pipeline.cache)
   also: --workers, --target, --voi, --batch-size, --limit, --partial, --timeout-ms (see dicomflow ingest --help)
 
 Exit status: 0 trained, 1 some input failed (training still ran), 2 usage or config error.`;

@@ -76,6 +76,10 @@ export interface PipelineConfig {
     dropRemainder: boolean;
     /** Stop after this many frames; 0 = all. */
     limit: number;
+    /** Folder of the decoded-sample cache (later epochs and runs read it instead of decoding); null = no cache. */
+    cache: string | null;
+    /** The cache's size bound: least recently used entries go past it. */
+    cacheMaxBytes: number;
   };
   train: {
     /** auto = tfjs-node if it loads, else wasm with dicomflow's training kernels, else cpu. */
@@ -169,6 +173,8 @@ export const OPTIONS: Record<string, Option> = {
   'pipeline.seed': { rule: { type: 'number', integer: true }, expected: 'an integer', default: 1 },
   'pipeline.dropRemainder': bool(false),
   'pipeline.limit': count(0, 'frames; 0 = all'),
+  'pipeline.cache': { rule: { type: 'string', nullable: true, empty: false }, expected: 'a cache folder or null', default: null },
+  'pipeline.cacheMaxBytes': positiveInt(16 * 1024 ** 3),
   'train.backend': oneOf(['auto', 'node', 'wasm', 'cpu'], 'auto'),
   'train.model': oneOf(['small-cnn', 'resnet'], 'small-cnn'),
   'train.epochs': positiveInt(5, 10000),

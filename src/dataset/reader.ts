@@ -42,7 +42,8 @@ export function parseNpy(b: Uint8Array, where: string): { data: Float32Array | U
   const descr = /'descr': '([^']+)'/.exec(header)?.[1];
   const shape = /'shape': \(([^)]*)\)/.exec(header)?.[1]?.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
   if (!shape || shape.length !== 3) throw bad(`shape ${shape?.join('x') ?? '?'} is not [H, W, C]`);
-  const body = b.slice(10 + headerLength); // a copy, aligned
+  // A copy aligned at 0: `b` may be a Buffer, whose slice() is a view into a larger buffer.
+  const body = new Uint8Array(b.subarray(10 + headerLength));
   const n = shape[0]! * shape[1]! * shape[2]!;
   if (descr === '<f4' && body.length === n * 4) return { data: new Float32Array(body.buffer, 0, n), shape: shape as [number, number, number] };
   if (descr === '|u1' && body.length === n) return { data: body, shape: shape as [number, number, number] };
@@ -94,7 +95,7 @@ async function* tfRecordShard(path: string): AsyncGenerator<DatasetSample> {
   for (const record of readRecords(readFileSync(path), path)) {
     const e = decodeExample(record);
     const shape = e.shape as [number, number, number];
-    const raw = e.image.slice();
+    const raw = new Uint8Array(e.image); // a copy aligned at 0 (protobufjs gives Buffers in Node)
     const data = e.dtype === 'uint8' ? raw : new Float32Array(raw.buffer, 0, raw.length / 4);
     yield sample({ key: e.key, file: e.file, frame: e.frame, sopInstanceUid: e.sopInstanceUid || null, seriesInstanceUid: null, studyInstanceUid: null, label: e.label === '' ? null : e.label, group: e.group || null }, data, shape);
   }

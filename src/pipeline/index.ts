@@ -23,6 +23,7 @@ import { toTfDataset, type TfModule } from '../batch/tf-dataset.js';
 import { resolveSources } from '../sources/index.js';
 import type { SourceItem } from '../sources/item.js';
 import { errorRecord, samples, type ErrorRecord, type LabeledSample, type SampleStats } from './samples.js';
+import { SampleCache } from '../dataset/cache.js';
 
 export type { Batch } from '../batch/batcher.js';
 export type { ErrorRecord, LabeledSample, SampleId, SampleStats } from './samples.js';
@@ -63,7 +64,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions 
   }
   assertCodecsInstalled(); // so does an incomplete install
   const pool = options.pool ?? new DecodePool({ workers: config.decode.workers, timeoutMs: config.decode.timeoutMs });
-  const stats: SampleStats = { files: 0, frames: 0, bytesRead: 0, decodedPixels: 0, decodeMs: 0, preprocessMs: 0, errors: 0, warnings: 0 };
+  const stats: SampleStats = { files: 0, frames: 0, bytesRead: 0, decodedPixels: 0, decodeMs: 0, preprocessMs: 0, errors: 0, warnings: 0, cacheHits: 0, cacheStores: 0 };
   const errors: ErrorRecord[] = [];
   const warnings: ErrorRecord[] = [];
   const onError = (r: ErrorRecord) => {
@@ -74,6 +75,20 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions 
     warnings.push(r);
     options.onWarning?.(r);
   };
+  const cache =
+    config.pipeline.cache === null
+      ? null
+      : new SampleCache(config.pipeline.cache, config.pipeline.cacheMaxBytes, config, (e) => {
+          stats.warnings++;
+          onWarning({
+            file: e.file,
+            frame: null,
+            code: e.kind === 'damaged' ? 'DF_WARN_CACHE_DAMAGED' : 'DF_WARN_CACHE_STALE',
+            message: `the cached samples of this file were ${e.kind === 'damaged' ? 'damaged' : 'outdated'} (${e.why}); decoded again`,
+            severity: 'warning',
+            stage: 'batch',
+          });
+        });
   let listing: Promise<SourceItem[]> | undefined;
   const items = () =>
     (listing ??= options.items
@@ -100,6 +115,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions 
       partial: config.decode.partial,
       onError,
       onWarning,
+      cache,
       stats,
     });
     yield* p.shuffleBuffer > 0 ? shuffled(s, p.shuffleBuffer, seed) : s;

@@ -25,6 +25,9 @@ export interface IngestSummary {
   errors: number;
   /** Frames delivered with a DF_WARN_* record (partial decodes allowed by decode.partial, contradicted colour labels, non-finite float pixels). */
   warnings: number;
+  /** With pipeline.cache: files read from the cache, and files decoded into it. */
+  cacheHits: number;
+  cacheStores: number;
 }
 
 export interface IngestOptions {
@@ -70,5 +73,7 @@ export async function ingest(config: PipelineConfig, options: IngestOptions = {}
     workers: pipeline.workers,
     errors: s.errors,
     warnings: s.warnings,
+    cacheHits: s.cacheHits,
+    cacheStores: s.cacheStores,
   };
 }

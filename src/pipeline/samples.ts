@@ -14,6 +14,7 @@ import type { DecodeWarning, PreprocessSpec } from '../preprocess/types.js';
 import type { PartialPolicy } from '../codecs/errors.js';
 import type { ItemReader, SourceItem } from '../sources/item.js';
 import { Prefetcher } from './prefetch.js';
+import type { CachedSample, SampleCache } from '../dataset/cache.js';
 
 /** Where a sample came from. Only ids: no other header attribute travels with pixels. */
 export interface SampleId {
@@ -62,6 +63,9 @@ export interface SampleStats {
   preprocessMs: number;
   errors: number;
   warnings: number;
+  /** Files read from the sample cache (pipeline.cache) instead of decoded, and files decoded into it. */
+  cacheHits: number;
+  cacheStores: number;
 }
 
 export interface SampleOptions {
@@ -77,6 +81,8 @@ export interface SampleOptions {
   partial: PartialPolicy;
   onError(record: ErrorRecord): void;
   onWarning(record: ErrorRecord): void;
+  /** The decoded-sample cache, when pipeline.cache is set. */
+  cache?: SampleCache | null;
   stats: SampleStats;
 }
 
@@ -96,7 +102,7 @@ function warningRecord(w: DecodeWarning, file: string, frame: number): ErrorReco
   return r;
 }
 
-type Pending = { decoded: Promise<Decoded>; frame: number; description: PixelDescription } | { failure: DicomflowError };
+type Pending = { decoded: Promise<Decoded>; frame: number; description: PixelDescription } | { failure: DicomflowError } | { cached: CachedSample } | { cachedWarning: ErrorRecord };
 
 /** The item's own reader when it has one (DICOMweb), else the Part-10 reader over open()'s bytes. */
 function readerFor(item: SourceItem, o: SampleOptions): ItemReader {
@@ -117,6 +123,15 @@ function readerFor(item: SourceItem, o: SampleOptions): ItemReader {
 
 /** One file: header, then one pending decode per frame, in order. */
 async function* fileFrames(item: SourceItem, o: SampleOptions): AsyncGenerator<Pending> {
+  if (o.cache) {
+    const hit = await o.cache.lookup(item);
+    if (hit) {
+      o.stats.bytesRead += item.size ?? 0; // read to check its content hash
+      for (const cachedWarning of hit.warnings) yield { cachedWarning };
+      for (const cached of hit.samples) yield { cached };
+      return;
+    }
+  }
   const reader = readerFor(item, o);
   try {
     const description = await reader.header();
@@ -167,25 +182,48 @@ export async function* samples(items: readonly SourceItem[], o: SampleOptions): 
       const frames = open.get(i)!;
       const warnedOnce = new Set<string>();
       o.stats.files++;
+      // What this file gives the cache once every frame of it has decoded (null: not cacheable).
+      let keep: CachedSample[] | null = o.cache && item.localPath ? [] : null;
+      const keepWarnings: ErrorRecord[] = [];
+      let fromCache = false;
       for await (const p of frames) {
+        if ('cachedWarning' in p) {
+          o.stats.warnings++;
+          o.onWarning(p.cachedWarning);
+          continue;
+        }
+        if ('cached' in p) {
+          fromCache = true;
+          const c = p.cached;
+          o.stats.frames++;
+          yield { data: c.data, shape: c.shape, label: item.label, split: item.split, id: { file: item.id, frame: c.frame, ...c.ids }, decodeMs: 0, preprocessMs: 0 };
+          if (o.limit > 0 && ++delivered >= o.limit) return;
+          continue;
+        }
         if ('failure' in p) {
+          keep = null;
           o.stats.errors++;
           o.onError(errorRecord(p.failure, item.id));
           continue;
         }
         const r = await p.decoded;
         if (!r.ok) {
+          keep = null;
           o.stats.errors++;
           o.onError(errorRecord(r.error, item.id));
           continue;
         }
+        // A copy: whoever consumes the sample may transfer or reuse its buffer before the file ends.
+        keep?.push({ frame: p.frame, data: r.data.slice(), shape: r.shape, ids: p.description.ids });
         for (const w of r.warnings ?? []) {
           if (ONCE_PER_FILE.has(w.code)) {
             if (warnedOnce.has(w.code)) continue;
             warnedOnce.add(w.code);
           }
           o.stats.warnings++;
-          o.onWarning(warningRecord(w, item.id, p.frame));
+          const rec = warningRecord(w, item.id, p.frame);
+          keepWarnings.push(rec);
+          o.onWarning(rec);
         }
         o.stats.frames++;
         o.stats.decodedPixels += r.decodedWidth * r.decodedHeight;
@@ -202,6 +240,11 @@ export async function* samples(items: readonly SourceItem[], o: SampleOptions): 
           preprocessMs: r.preprocessMs,
         };
         if (o.limit > 0 && ++delivered >= o.limit) return;
+      }
+      if (fromCache) o.stats.cacheHits++;
+      else if (keep && keep.length > 0 && o.cache) {
+        await o.cache.store(item, keep, keepWarnings);
+        o.stats.cacheStores++;
       }
       open.delete(i);
     }

@@ -39,6 +39,8 @@ export interface SourceItem {
   open(options?: { chunkBytes?: number }): AsyncIterable<Uint8Array>;
   /** When present, the pipeline reads the item through this rather than parsing open()'s bytes. */
   reader?(options: ItemReaderOptions): ItemReader;
+  /** The local file behind the item, when it is one (the sample cache keys on its identity). */
+  localPath?: string;
 }
 
 /** A local file as a source item. */
@@ -74,6 +76,7 @@ export function fileItem(path: string, size: number | undefined, extra: { label?
       }
     },
   };
+  item.localPath = path;
   if (size !== undefined) item.size = size;
   if (extra.label !== undefined) item.label = extra.label;
   if (extra.split !== undefined) item.split = extra.split;

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { loadConfig } from '../../src/config/load.js';
 import { createPipeline } from '../../src/pipeline/index.js';
+import { datasetSamples } from '../../src/dataset/reader.js';
 import { CLI, runCli } from '../helpers/cli.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 
@@ -59,6 +60,10 @@ t.test('the independent reader finds every frame exactly once, equal to the pipe
   await pipeline.close();
   t.equal(want.size, 23, '23 frames in the 10 DICOM files');
   for (const dir of [reference, tf]) {
+    // dicomflow's own reader (train --dataset) gives the same samples.
+    const mine = new Map<string, string>();
+    for await (const s of datasetSamples(dir, null)) mine.set(`${s.id.file}#${s.id.frame}`, createHash('sha256').update(new Uint8Array(s.data.buffer, s.data.byteOffset, s.data.byteLength)).digest('hex'));
+    t.same([...mine.entries()].sort(), [...want.entries()].sort(), `${dir}: datasetSamples gives every sample, equal to the pipeline's`);
     const r = spawnSync('/usr/bin/python3', [READER, dir], { encoding: 'utf8', maxBuffer: 32 * 1024 * 1024 });
     t.equal(r.status, 0, r.stderr);
     const got = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; frame: number; sha256: string; key: string; group: string | null });
