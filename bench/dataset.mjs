@@ -6,6 +6,7 @@
  *   decode   the sources through the decode pool to batches (`ingest`: what every epoch costs without a dataset)
  *   write    `writeDataset` to fresh shards (the one-off cost: decode + write)
  *   read     the shards back into the same batches (`datasetPipeline`: what every later epoch costs)
+ *   cache    `ingest` with pipeline.cache: epoch 1 (an empty cache, filled as it decodes) and epoch 2 (read from it)
  * Prints frames/s (median over rounds) and the read/decode ratio measured
  * in each round; JSON in bench/results/dataset.json.
  *
@@ -66,7 +67,16 @@ for (const kind of kinds) {
     for await (const b of read.epoch(1)) frames += b.shape[0];
     const readSeconds = (performance.now() - r0) / 1000;
     rmSync(dir, { recursive: true, force: true });
+    const cacheDir = mkdtempSync(join(tmpdir(), 'dicomflow-bench-cache-'));
+    const cached = { ...config, pipeline: { ...config.pipeline, cache: cacheDir } };
+    const epoch1 = await ingest(cached);
+    const epoch2 = await ingest(cached);
+    rmSync(cacheDir, { recursive: true, force: true });
+    if (epoch2.cacheHits !== files.length) throw new Error(`epoch 2 read ${epoch2.cacheHits} of ${files.length} files from the cache`);
     rounds.push({
+      cacheEpoch1Fps: epoch1.framesPerSecond,
+      cacheEpoch2Fps: epoch2.framesPerSecond,
+      cacheRatio: epoch2.framesPerSecond / epoch1.framesPerSecond,
       decodeFps: decoded.framesPerSecond,
       writeFps: written.samples / writeSeconds,
       readFps: frames / readSeconds,
@@ -82,14 +92,28 @@ for (const kind of kinds) {
     writeFps: median(rounds.map((x) => x.writeFps)),
     readFps: median(rounds.map((x) => x.readFps)),
     ratio: median(rounds.map((x) => x.ratio)),
+    cacheEpoch1Fps: median(rounds.map((x) => x.cacheEpoch1Fps)),
+    cacheEpoch2Fps: median(rounds.map((x) => x.cacheEpoch2Fps)),
+    cacheRatio: median(rounds.map((x) => x.cacheRatio)),
     rounds,
   });
 }
 const path = writeResult('dataset', { workers: Number(values.workers), target: values.target, format: values.format, results });
 console.log(
   table(
-    ['image', 'files', 'decode to batches (frames/s)', 'write shards (frames/s)', 'read shards to batches (frames/s)', 'read / decode (median of per-round ratios)'],
-    results.map((r) => [r.kind === 'ct' ? 'CT 512x512 J2K lossless' : 'radiograph 2048x2048 J2K lossless', r.files, r.decodeFps.toFixed(1), r.writeFps.toFixed(1), r.readFps.toFixed(1), `${r.ratio.toFixed(1)}x`]),
+    ['image', 'files', 'decode to batches', 'write shards', 'read shards to batches', 'read / decode', 'cache: epoch 1', 'cache: epoch 2', 'epoch 2 / epoch 1'],
+    results.map((r) => [
+      r.kind === 'ct' ? 'CT 512x512 J2K lossless' : 'radiograph 2048x2048 J2K lossless',
+      r.files,
+      r.decodeFps.toFixed(1),
+      r.writeFps.toFixed(1),
+      r.readFps.toFixed(1),
+      `${r.ratio.toFixed(1)}x`,
+      r.cacheEpoch1Fps.toFixed(1),
+      r.cacheEpoch2Fps.toFixed(1),
+      `${r.cacheRatio.toFixed(1)}x`,
+    ]),
   ),
 );
-console.log(`\nJSON: ${path}`);
+console.log('\nframes/s, medians over rounds; ratios are medians of the ratios measured within each round.');
+console.log(`JSON: ${path}`);
