@@ -48,8 +48,10 @@ export interface CacheHit {
   warnings: ErrorRecord[];
 }
 
+/** The file's SHA-256: in one read when it is small (no stream machinery on the training thread), streamed otherwise. */
 async function fileSha256(path: string): Promise<string> {
   const h = createHash('sha256');
+  if (statSync(path).size <= 64 * 1024 * 1024) return h.update(readFileSync(path)).digest('hex');
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
   return h.digest('hex');
 }
