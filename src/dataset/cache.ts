@@ -84,8 +84,9 @@ export class SampleCache {
     } catch {
       return null;
     }
-    // mtime to the millisecond: what tools that copy or restore times keep; the content hash checks the rest.
-    const key = createHash('sha256').update(`${this.identity}\n${item.localPath}\n${st.size}\n${st.mtimeNs / 1_000_000n}\n${st.ino}`).digest('hex');
+    // mtime to the nearest millisecond: what tools that copy or restore times keep (utimes goes through a
+    // double of seconds, so a restored .123 s can come back as .122999999); the content hash checks the rest.
+    const key = createHash('sha256').update(`${this.identity}\n${item.localPath}\n${st.size}\n${(st.mtimeNs + 500_000n) / 1_000_000n}\n${st.ino}`).digest('hex');
     return join(this.dir, key.slice(0, 2), `${key}.entry`);
   }
 

@@ -53,14 +53,18 @@ t.test('the second pass reads the cache and gives exactly the decoded samples, w
 
 t.test('a file that changed, a damaged entry or another preprocessing: a miss, never a stale sample', async (t) => {
   const { files, cache } = setup();
+  // A whole-second mtime, so putting it back below is exact.
+  const target = files[3]!;
+  utimesSync(target, 1_700_000_000, 1_700_000_000);
   const first = await run(files, cache);
   // Same size, same mtime, same inode, other pixels: only the content hash can tell.
-  const target = files[3]!;
-  const st = statSync(target);
+  const inode = statSync(target).ino;
   const bytes = readFileSync(target);
   bytes[bytes.length - 100] ^= 0xff;
   writeFileSync(target, bytes);
-  utimesSync(target, st.atime, st.mtime);
+  utimesSync(target, 1_700_000_000, 1_700_000_000);
+  t.equal(statSync(target).ino, inode, 'the same inode');
+  t.equal(statSync(target).mtimeMs, 1_700_000_000_000, 'the same mtime');
   // A damaged entry: one payload byte flipped.
   const victim = entries(cache).find((e) => readFileSync(e).toString('latin1').includes(files[1]!))!;
   const raw = readFileSync(victim);
