@@ -7,14 +7,18 @@
  *   write    `writeDataset` to fresh shards (the one-off cost: decode + write)
  *   read     the shards back into the same batches (`datasetPipeline`: what every later epoch costs)
  *   cache    `ingest` with pipeline.cache: epoch 1 (an empty cache, filled as it decodes) and epoch 2 (read from it)
+ * and then, unless --no-train, the sample task trained twice one after the other (`dicomflow train`,
+ * the package's configuration): with a fresh cache and without one, per epoch images/s and data wait.
  * Prints frames/s (median over rounds) and the read/decode ratio measured
  * in each round; JSON in bench/results/dataset.json.
  *
  *   node bench/dataset.mjs [--kinds ct|radiograph|ct,radiograph] [--count N] [--repeat R] [--workers W] [--target HxW] [--format webdataset|tfrecord]
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeCorpus } from './lib/corpus.mjs';
 import { DEFAULT_CORPUS, median, readCorpus, requireBuild, table, writeResult } from './lib/common.mjs';
@@ -29,6 +33,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' },
     target: { type: 'string', default: '256x256' },
     format: { type: 'string', default: 'webdataset' },
+    'no-train': { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -98,7 +103,31 @@ for (const kind of kinds) {
     rounds,
   });
 }
-const path = writeResult('dataset', { workers: Number(values.workers), target: values.target, format: values.format, results });
+/** One `dicomflow train` of the sample task; its per-epoch lines parsed. */
+function trainRun(extra) {
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL('../dist/cli/main.js', import.meta.url)), 'train', '--json', ...extra], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`train ${extra.join(' ')} failed: ${r.stderr}`);
+  const epochs = [...r.stderr.matchAll(/^epoch (\d+)\/\d+: .*val AUC ([\d.]+).*, ([\d.]+) images\/s, data wait ([\d.]+)%/gm)].map((m) => ({ epoch: Number(m[1]), valAuc: Number(m[2]), imagesPerSecond: Number(m[3]), dataWait: Number(m[4]) / 100 }));
+  return { summary: JSON.parse(r.stdout.trim().split('\n').at(-1)), epochs };
+}
+let training = null;
+if (!values['no-train']) {
+  process.stderr.write('dataset: the sample task, with a cache and without\n');
+  const cacheDir = mkdtempSync(join(tmpdir(), 'dicomflow-bench-train-cache-'));
+  const withCache = trainRun(['--cache', cacheDir]);
+  const without = trainRun([]);
+  rmSync(cacheDir, { recursive: true, force: true });
+  const later = (run) => run.epochs.filter((e) => e.epoch > 1);
+  training = {
+    withCache,
+    without,
+    laterEpochs: {
+      withCache: { imagesPerSecond: median(later(withCache).map((e) => e.imagesPerSecond)), dataWait: median(later(withCache).map((e) => e.dataWait)) },
+      without: { imagesPerSecond: median(later(without).map((e) => e.imagesPerSecond)), dataWait: median(later(without).map((e) => e.dataWait)) },
+    },
+  };
+}
+const path = writeResult('dataset', { workers: Number(values.workers), target: values.target, format: values.format, results, training });
 console.log(
   table(
     ['image', 'files', 'decode to batches', 'write shards', 'read shards to batches', 'read / decode', 'cache: epoch 1', 'cache: epoch 2', 'epoch 2 / epoch 1'],
@@ -116,4 +145,16 @@ console.log(
   ),
 );
 console.log('\nframes/s, medians over rounds; ratios are medians of the ratios measured within each round.');
+if (training) {
+  console.log('\nThe sample task (dicomflow train, the package configuration), epochs 2 and later, medians:\n');
+  console.log(
+    table(
+      ['run', 'epoch 1 images/s', 'epoch 1 data wait', 'later images/s', 'later data wait', 'validation AUC'],
+      [
+        ['with the cache', training.withCache.epochs[0].imagesPerSecond, `${(training.withCache.epochs[0].dataWait * 100).toFixed(1)}%`, training.laterEpochs.withCache.imagesPerSecond, `${(training.laterEpochs.withCache.dataWait * 100).toFixed(1)}%`, training.withCache.summary.valAuc],
+        ['without', training.without.epochs[0].imagesPerSecond, `${(training.without.epochs[0].dataWait * 100).toFixed(1)}%`, training.laterEpochs.without.imagesPerSecond, `${(training.laterEpochs.without.dataWait * 100).toFixed(1)}%`, training.without.summary.valAuc],
+      ],
+    ),
+  );
+}
 console.log(`JSON: ${path}`);

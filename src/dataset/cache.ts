@@ -13,7 +13,10 @@
  * name and renamed, so two processes filling one cache at once are safe (the
  * later rename wins; both wrote the same bytes). Hits touch an entry's mtime,
  * and when the cache grows past `maxBytes` the least recently used entries
- * go. Only local files are cached, and only files whose every frame decoded;
+ * go. Local files are keyed by path, size, mtime and inode (and checked by
+ * content hash); HTTP items by their ETag or Last-Modified and length (a HEAD
+ * request); DICOMweb instances by their UIDs; an item with none of these is
+ * not cached. Only files whose every frame decoded are kept;
  * the PatientID is not written to disk (cached samples carry null).
  */
 import { createHash } from 'node:crypto';
@@ -75,9 +78,14 @@ export class SampleCache {
       .digest('hex');
   }
 
-  /** The entry path of a local file as it is now, or null when the item is not a local file. */
-  private entryPath(item: SourceItem): string | null {
-    if (!item.localPath) return null;
+  /** The entry path of the item's content as it is now, or null when nothing identifies it. */
+  private async entryPath(item: SourceItem): Promise<string | null> {
+    if (!item.localPath) {
+      const id = item.cacheIdentity ? await item.cacheIdentity() : null;
+      if (id === null) return null;
+      const key = createHash('sha256').update(`${this.identity}\n${item.id}\n${id}`).digest('hex');
+      return join(this.dir, key.slice(0, 2), `${key}.entry`);
+    }
     let st;
     try {
       st = statSync(item.localPath, { bigint: true });
@@ -92,7 +100,7 @@ export class SampleCache {
 
   /** The file's samples, or null on a miss (and after removing a damaged or outdated entry). */
   async lookup(item: SourceItem): Promise<CacheHit | null> {
-    const path = this.entryPath(item);
+    const path = await this.entryPath(item);
     if (path === null) return null;
     let buf: Buffer;
     try {
@@ -115,7 +123,7 @@ export class SampleCache {
     }
     const payload = buf.subarray(4 + headerLength);
     if (createHash('sha256').update(payload).digest('hex') !== header.payloadSha256) return drop('damaged', 'its checksum does not match');
-    if ((await fileSha256(item.localPath!)) !== header.contentSha256) return drop('changed', 'the file changed while its size, mtime and inode stayed');
+    if (item.localPath && (await fileSha256(item.localPath)) !== header.contentSha256) return drop('changed', 'the file changed while its size, mtime and inode stayed');
     const out: CachedSample[] = [];
     let at = 0;
     for (const s of header.samples) {
@@ -131,13 +139,14 @@ export class SampleCache {
 
   /** Keeps a fully decoded file's samples. */
   async store(item: SourceItem, samples: CachedSample[], warnings: ErrorRecord[] = []): Promise<void> {
-    const path = this.entryPath(item);
+    const path = await this.entryPath(item);
     if (path === null) return;
     const payload = Buffer.concat(samples.map((s) => Buffer.from(s.data.buffer, s.data.byteOffset, s.data.byteLength)));
     const header: EntryHeader = {
       version: CACHE_VERSION,
-      path: item.localPath!,
-      contentSha256: await fileSha256(item.localPath!),
+      path: item.localPath ?? item.id,
+      // For remote items the identity in the key (ETag, UIDs) stands for the content.
+      contentSha256: item.localPath ? await fileSha256(item.localPath) : '',
       payloadSha256: createHash('sha256').update(payload).digest('hex'),
       samples: samples.map((s) => ({ frame: s.frame, shape: s.shape, dtype: s.data instanceof Uint8Array ? 'uint8' : 'float32', bytes: s.data.byteLength, ids: { ...s.ids, patientId: null } })),
       warnings,

@@ -126,7 +126,7 @@ async function* fileFrames(item: SourceItem, o: SampleOptions): AsyncGenerator<P
   if (o.cache) {
     const hit = await o.cache.lookup(item);
     if (hit) {
-      o.stats.bytesRead += item.size ?? 0; // read to check its content hash
+      if (item.localPath) o.stats.bytesRead += item.size ?? 0; // read to check its content hash
       for (const cachedWarning of hit.warnings) yield { cachedWarning };
       for (const cached of hit.samples) yield { cached };
       return;
@@ -183,7 +183,7 @@ export async function* samples(items: readonly SourceItem[], o: SampleOptions): 
       const warnedOnce = new Set<string>();
       o.stats.files++;
       // What this file gives the cache once every frame of it has decoded (null: not cacheable).
-      let keep: CachedSample[] | null = o.cache && item.localPath ? [] : null;
+      let keep: CachedSample[] | null = o.cache && (item.localPath || item.cacheIdentity) ? [] : null;
       const keepWarnings: ErrorRecord[] = [];
       let fromCache = false;
       for await (const p of frames) {

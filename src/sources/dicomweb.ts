@@ -327,5 +327,7 @@ function dicomwebItem(ref: InstanceRef, o: HttpOptions, stats: HttpStats | undef
     id: ref.url,
     open: () => instanceBytes(ref.url, o, stats),
     reader: (r) => instanceReader(ref, o, stats, r),
+    // An instance's UIDs name its content: DICOM gives a changed image a new SOP Instance UID.
+    cacheIdentity: async () => `dicomweb ${ref.url}`,
   };
 }

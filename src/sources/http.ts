@@ -137,8 +137,37 @@ export async function* fetchBytes(url: string, o: HttpOptions = DEFAULT_HTTP, st
 }
 
 /** An HTTP(S) URL as a source item. */
+/**
+ * What identifies the version of `url` the server has now: its ETag, else its
+ * Last-Modified, with the length (a HEAD request, retried like a GET); null
+ * when the server gives neither, and then nothing can tell a changed file.
+ */
+export async function httpIdentity(url: string, o: HttpOptions = DEFAULT_HTTP): Promise<string | null> {
+  const u = new URL(url);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const res = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, { method: 'HEAD', agent: agentFor(u, o), headers: { ...(o.headers ?? {}) } });
+        req.setTimeout(o.timeoutMs, () => req.destroy(new RetryableError(`no response within ${o.timeoutMs} ms`)));
+        req.on('response', resolve);
+        req.on('error', (err) => reject(err instanceof RetryableError ? err : new RetryableError(err.message)));
+        req.end();
+      });
+      res.resume();
+      const status = res.statusCode ?? 0;
+      if (status >= 500) throw new RetryableError(`HTTP ${status}`);
+      if (status !== 200) return null;
+      const tag = res.headers.etag ?? res.headers['last-modified'];
+      return tag ? `${tag} ${res.headers['content-length'] ?? ''}` : null;
+    } catch (err) {
+      if (!(err instanceof RetryableError) || attempt >= o.retries) return null;
+      await backoff(o, attempt);
+    }
+  }
+}
+
 export function httpItem(url: string, o: HttpOptions = DEFAULT_HTTP, extra: { label?: string; split?: string; stats?: HttpStats } = {}): SourceItem {
-  const item: SourceItem = { id: url, open: () => fetchBytes(url, o, extra.stats) };
+  const item: SourceItem = { id: url, open: () => fetchBytes(url, o, extra.stats), cacheIdentity: () => httpIdentity(url, o) };
   if (extra.label !== undefined) item.label = extra.label;
   if (extra.split !== undefined) item.split = extra.split;
   return item;

@@ -41,6 +41,12 @@ export interface SourceItem {
   reader?(options: ItemReaderOptions): ItemReader;
   /** The local file behind the item, when it is one (the sample cache keys on its identity). */
   localPath?: string;
+  /**
+   * For items that are not local files: what identifies this version of the
+   * content (an HTTP ETag or Last-Modified with the length; a DICOMweb
+   * instance's UIDs), or null when nothing does. The sample cache keys on it.
+   */
+  cacheIdentity?(): Promise<string | null>;
 }
 
 /** A local file as a source item. */

@@ -103,3 +103,28 @@ t.test('two processes filling one cache at once both finish, and the cache is wh
   t.equal(again.stats.cacheHits, 4);
   t.same(again.warnings.filter((w) => w.code.startsWith('DF_WARN_CACHE')), [], 'no entry damaged');
 });
+
+t.test('HTTP sources are cached by ETag: a hit needs only a HEAD request; a changed object is a miss', async (t) => {
+  const { startFaultServer } = await import('../helpers/fault-server.js');
+  const files = new Map(NAMES.slice(0, 2).map((n) => [`/${n}.dcm`, new Uint8Array(readFileSync(join(FIXTURES, `${n}.dcm`)))]));
+  const server = await startFaultServer(files, {});
+  t.teardown(() => server.close());
+  const urls = [...files.keys()].map((p) => server.url(p));
+  const cache = mkdtempSync(join(tmpdir(), 'dicomflow-cache-http-'));
+  const over = { 'sources.paths': [], 'sources.urls': urls };
+  const first = await run([], cache, over);
+  t.equal(first.stats.cacheStores, 2);
+  const before = server.requests;
+  const second = await run([], cache, over);
+  t.equal(second.stats.cacheHits, 2);
+  t.equal(server.requests - before, 2, 'two HEAD requests, no body fetched');
+  t.same([...second.out.entries()], [...first.out.entries()]);
+  // A new version of one object: another ETag, so a miss and its new pixels.
+  const [p0, body] = [...files.entries()][0]!;
+  const changed = body.slice();
+  changed[changed.length - 200] ^= 0xff;
+  files.set(p0, changed);
+  const third = await run([], cache, over);
+  t.equal(third.stats.cacheHits, 1, 'only the unchanged object hits');
+  t.equal(third.stats.cacheStores, 1);
+});

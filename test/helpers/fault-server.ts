@@ -7,6 +7,7 @@
  * their body and then a reset connection. Paths in `alwaysFail` always get
  * 503, paths in `alwaysShort` always stop early, unknown paths get 404.
  */
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -42,6 +43,12 @@ export async function startFaultServer(files: Map<string, Uint8Array>, plan: Fau
       res.writeHead(503, { 'retry-after': '0' }).end('busy');
       return;
     }
+    // An ETag as object stores send one (the sample cache keys on it); HEAD gets the headers alone.
+    const etag = `"${createHash('sha1').update(body).digest('hex')}"`;
+    if (req.method === 'HEAD') {
+      res.writeHead(200, { 'content-length': String(body.length), etag, 'content-type': 'application/dicom' }).end();
+      return;
+    }
     const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     const from = range ? Number(range[1]) : 0;
     if (range) state.rangeRequests++;
@@ -50,6 +57,7 @@ export async function startFaultServer(files: Map<string, Uint8Array>, plan: Fau
       'content-length': String(part.length),
       ...(range ? { 'content-range': `bytes ${from}-${body.length - 1}/${body.length}` } : {}),
       'content-type': 'application/dicom',
+      etag,
     });
     if (plan.alwaysShort?.has(path) || plan.cut?.(n)) {
       res.write(part.subarray(0, Math.floor(part.length / 2)), () => res.socket?.destroy());
