@@ -38,7 +38,7 @@ export type Decoded =
   | { ok: false; error: DicomflowError };
 
 /** The compiled worker, whether this module runs from src/ (tests) or dist/. */
-export const DEFAULT_WORKER = fileURLToPath(new URL('../../dist/decode/worker.js', import.meta.url));
+export const DEFAULT_WORKER = fileURLToPath(new URL('../../dist/decode/worker-entry.cjs', import.meta.url));
 
 export class DecodePool {
   readonly workers: number;
