@@ -88,7 +88,7 @@ export async function decodeCommand(argv: string[]): Promise<number> {
   }
   const { config } = loadConfig(typeof values.config === 'string' ? values.config : null, configOverrides(values));
   const file = positionals[0]!;
-  const opened = await openDecodedFile(file, { parse: config.parse, partial: config.decode.partial, only });
+  const opened = await openDecodedFile(file, { parse: config.parse, partial: config.decode.partial, only, wasmDir: config.decode.wasmDir });
   const d = opened.description;
   if (only !== null && only >= d.frames) {
     await opened.close();

@@ -26,19 +26,32 @@ function packageOf(spec: CodecModuleSpec): string {
   return spec.glue.replace(/\/wasmjs$/, '');
 }
 
+let configuredDir: string | null = null;
+
+/**
+ * Sets the folder the codec binaries are loaded from in this thread
+ * (decode.wasmDir; the pool passes it to its workers as DICOMFLOW_WASM_DIR).
+ * null goes back to the default order below.
+ */
+export function useWasmDir(dir: string | null): void {
+  configuredDir = dir;
+}
+
 /**
  * Where a codec's binary is, in this order:
- * 1. `$DICOMFLOW_WASM_DIR/<file>` when that variable is set (an explicit choice: a
- *    missing file there is an error, never a silent fallback);
+ * 1. `<decode.wasmDir>/<file>`, or `$DICOMFLOW_WASM_DIR/<file>` when that variable is
+ *    set (an explicit choice: a missing file there is an error, never a silent fallback);
  * 2. the package's own `wasm/<file>`, when `npm run stage-wasm` copied it there;
  * 3. the codec package's `.wasm` export, resolved like any dependency.
  */
 export function wasmBinaryPath(spec: CodecModuleSpec): string {
-  const dir = process.env.DICOMFLOW_WASM_DIR;
-  if (dir !== undefined && dir !== '') {
+  const env = process.env.DICOMFLOW_WASM_DIR;
+  const dir = configuredDir ?? (env !== undefined && env !== '' ? env : null);
+  if (dir !== null) {
     const p = join(dir, spec.wasmFile);
     if (!existsSync(p)) {
-      throw new CodecMissingError(`codec binary ${p} is missing (DICOMFLOW_WASM_DIR is set to ${dir}; unset it to use the one in ${packageOf(spec)})`, { stage: 'decode' });
+      const by = configuredDir !== null ? 'decode.wasmDir' : 'DICOMFLOW_WASM_DIR';
+      throw new CodecMissingError(`codec binary ${p} is missing (${by} is set to ${dir}; unset it to use the one in ${packageOf(spec)})`, { stage: 'decode' });
     }
     return p;
   }
@@ -124,7 +137,14 @@ export function dropCodecModule(spec: CodecModuleSpec): void {
 function compiledModule(spec: CodecModuleSpec): Promise<WasmModule> {
   let p = compiled.get(spec.wasmFile);
   if (!p) {
-    p = (async () => WebAssembly.compile(await readFile(wasmBinaryPath(spec))))();
+    p = (async () => {
+      const path = wasmBinaryPath(spec);
+      try {
+        return await WebAssembly.compile(await readFile(path));
+      } catch (err) {
+        throw new CodecMissingError(`codec binary ${path} is not a usable WebAssembly module (${(err as Error).message}); reinstall ${packageOf(spec)}`, { stage: 'decode' }, { cause: err });
+      }
+    })();
     p.catch(() => compiled.delete(spec.wasmFile));
     compiled.set(spec.wasmFile, p);
   }

@@ -134,6 +134,7 @@ export function loadConfig(file: string | null, overrides: Record<string, unknow
   if (config.sources.manifest !== null) config.sources.manifest = abs(config.sources.manifest, 'sources.manifest');
   if (config.sources.dataset !== null) config.sources.dataset = abs(config.sources.dataset, 'sources.dataset');
   if (config.pipeline.cache !== null) config.pipeline.cache = abs(config.pipeline.cache, 'pipeline.cache');
+  if (config.decode.wasmDir !== null) config.decode.wasmDir = abs(config.decode.wasmDir, 'decode.wasmDir');
   if (config.train.checkpointDir !== null) config.train.checkpointDir = abs(config.train.checkpointDir, 'train.checkpointDir');
   return { config, file };
 }

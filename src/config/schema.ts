@@ -51,6 +51,8 @@ export interface PipelineConfig {
     partial: 'error' | 'allow';
     /** Longest one frame's decode may run; a worker stuck past it is replaced and the frame is DF_ERR_DECODE_TIMEOUT. 0 = no limit. */
     timeoutMs: number;
+    /** A folder holding the codec .wasm binaries to use instead of the codec packages' own; null = the packages'. */
+    wasmDir: string | null;
   };
   preprocess: {
     /** "HxW", or null to keep each frame's size (then batches need equal sizes). */
@@ -150,6 +152,7 @@ export const OPTIONS: Record<string, Option> = {
   'decode.subResolution': bool(true),
   'decode.partial': oneOf(['error', 'allow'], 'error'),
   'decode.timeoutMs': count(30_000, 'milliseconds; 0 = no limit'),
+  'decode.wasmDir': { rule: { type: 'string', nullable: true, empty: false }, expected: 'a folder of codec .wasm files or null', default: null },
   'preprocess.target': {
     rule: { type: 'string', nullable: true, pattern: /^[1-9]\d*x[1-9]\d*$/ },
     expected: 'a size "HxW" such as "256x256", or null',

@@ -143,7 +143,7 @@ export async function writeDataset(config: PipelineConfig, o: DatasetOptions): P
     if (m && mineNames.has(m[1]!)) rmSync(join(o.out, f), { force: true });
   }
 
-  const pool = mine.length > 0 ? new DecodePool({ workers: config.decode.workers, timeoutMs: config.decode.timeoutMs }) : null;
+  const pool = mine.length > 0 ? new DecodePool({ workers: config.decode.workers, timeoutMs: config.decode.timeoutMs, wasmDir: config.decode.wasmDir }) : null;
   try {
     for (const [done, shard] of mine.entries()) {
       const identity = shardIdentity(shard, o.format, preprocessHash);

@@ -10,6 +10,7 @@
  */
 import { createReadStream, statSync } from 'node:fs';
 import { codecFor } from '../codecs/index.js';
+import { useWasmDir } from '../codecs/wasm.js';
 import type { PartialPolicy } from '../codecs/errors.js';
 import type { PipelineConfig } from '../config/schema.js';
 import { defaults } from '../config/schema.js';
@@ -32,11 +33,14 @@ export interface DecodeFileOptions {
   partial?: PartialPolicy;
   /** Only this frame (zero-based). */
   only?: number | null;
+  /** decode.wasmDir: where the codec binaries are (null: the codec packages). */
+  wasmDir?: string | null;
 }
 
 /** Opens a local file and reads its header; throws a typed error when the header cannot be read. */
 export async function openDecodedFile(path: string, options: DecodeFileOptions = {}): Promise<DecodedFile> {
   const parse = options.parse ?? defaults().parse;
+  if (options.wasmDir !== undefined) useWasmDir(options.wasmDir);
   let size: number;
   try {
     size = statSync(path).size;

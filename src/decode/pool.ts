@@ -29,6 +29,8 @@ export interface PoolOptions {
    * Default 30000.
    */
   timeoutMs?: number;
+  /** decode.wasmDir: the folder the workers load the codec binaries from (null: the codec packages). */
+  wasmDir?: string | null;
 }
 
 export const DEFAULT_DECODE_TIMEOUT_MS = 30_000;
@@ -61,6 +63,8 @@ export class DecodePool {
       maxThreads: this.workers,
       maxQueue: queue + this.workers, // never reached: the bound above is smaller
       idleTimeout: 30_000,
+      // Workers start with a copy of the environment: the binary folder travels there.
+      ...(options.wasmDir ? { env: { ...process.env, DICOMFLOW_WASM_DIR: options.wasmDir } } : {}),
     });
   }
 

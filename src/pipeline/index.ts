@@ -14,6 +14,7 @@ import type { PipelineConfig } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 import { preprocessSpec } from '../config/preprocess.js';
 import { assertCodecsInstalled } from '../codecs/index.js';
+import { useWasmDir } from '../codecs/wasm.js';
 import { DecodePool } from '../decode/pool.js';
 import { batches, type Batch } from '../batch/batcher.js';
 import { labelMap, type LabelMap } from '../batch/labels.js';
@@ -62,8 +63,9 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions 
   if (config.sources.dataset !== null && !options.items) {
     throw new ConfigError(`sources.dataset (${config.sources.dataset}) holds decoded samples for training (dicomflow train --dataset); this pipeline reads DICOM sources`, { stage: 'config', field: 'sources.dataset' });
   }
+  useWasmDir(config.decode.wasmDir);
   assertCodecsInstalled(); // so does an incomplete install
-  const pool = options.pool ?? new DecodePool({ workers: config.decode.workers, timeoutMs: config.decode.timeoutMs });
+  const pool = options.pool ?? new DecodePool({ workers: config.decode.workers, timeoutMs: config.decode.timeoutMs, wasmDir: config.decode.wasmDir });
   const stats: SampleStats = { files: 0, frames: 0, bytesRead: 0, decodedPixels: 0, decodeMs: 0, preprocessMs: 0, errors: 0, warnings: 0, cacheHits: 0, cacheStores: 0 };
   const errors: ErrorRecord[] = [];
   const warnings: ErrorRecord[] = [];

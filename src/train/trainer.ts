@@ -109,7 +109,7 @@ async function sourceData(c: PipelineConfig, o: TrainOptions, onError: (r: Error
   // Training runs on this process's main thread (wasm and cpu are single-threaded here):
   // by default leave it a core and give the decoders the rest.
   const workers = c.decode.workers > 0 ? c.decode.workers : Math.max(1, availableParallelism() - 1);
-  const pool = new DecodePool({ workers, timeoutMs: c.decode.timeoutMs });
+  const pool = new DecodePool({ workers, timeoutMs: c.decode.timeoutMs, wasmDir: c.decode.wasmDir });
   log(`decode: ${workers} worker(s)${c.decode.workers > 0 ? '' : ' (cores - 1: the training step takes the other)'}`);
   const trainPipe = createPipeline(c, { items: split.train, pool, onError, ...(o.onWarning ? { onWarning: o.onWarning } : {}) });
   const valPipe = createPipeline({ ...c, pipeline: { ...c.pipeline, shuffleBuffer: 0, limit: 0, dropRemainder: false } }, { items: split.val, pool, onError, ...(o.onWarning ? { onWarning: o.onWarning } : {}) });

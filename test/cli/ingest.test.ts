@@ -120,3 +120,32 @@ t.test('start takes no source arguments; an unexpected one is a usage error', as
   t.equal(r.status, 2);
   t.match(r.stderr, /start takes no arguments \(got "extra"\)/);
 });
+
+t.test('decode.wasmDir: the codec binaries from a folder of your own, in the workers too; one missing there is a clear error', async (t) => {
+  const { createRequire } = await import('node:module');
+  const { copyFileSync } = await import('node:fs');
+  const require = createRequire(import.meta.url);
+  const wasm = mkdtempSync(join(tmpdir(), 'dicomflow-wasmdir-'));
+  for (const [spec, file] of [
+    ['@cornerstonejs/codec-openjpeg/wasm', 'openjpegwasm.wasm'],
+    ['@cornerstonejs/codec-openjph/wasm', 'openjphjs.wasm'],
+    ['@cornerstonejs/codec-charls/wasm', 'charlswasm.wasm'],
+    ['@cornerstonejs/codec-libjpeg-turbo-8bit/wasm', 'libjpegturbowasm.wasm'],
+  ]) copyFileSync(require.resolve(spec!), join(wasm, file!));
+  const { dir } = dirWithCorruptFile();
+  const cfg = join(dir, 'wasm.json');
+  writeFileSync(cfg, JSON.stringify({ sources: { paths: [join(dir, 'a.dcm'), join(dir, 'c.dcm')] }, preprocess: { target: '16x16' }, decode: { wasmDir: wasm } }));
+  let r = runCli(['ingest', '--config', cfg, '--json'], { cwd: dir });
+  t.equal(r.status, 0, r.stderr);
+  t.match(JSON.parse(r.stdout), { frames: 7, errors: 0 });
+  // The workers really load from there: a broken OpenJPEG binary fails the J2K frames (and only those).
+  writeFileSync(join(wasm, 'openjpegwasm.wasm'), 'not wasm');
+  r = runCli(['ingest', '--config', cfg, '--json'], { cwd: dir });
+  t.equal(r.status, 1);
+  t.match(JSON.parse(r.stdout), { frames: 4, errors: 3 }, "c.dcm's 4 JPEG-LS frames decode, a.dcm's 3 J2K frames fail");
+  t.match(readFileSync(join(dir, 'errors.jsonl'), 'utf8'), /DF_ERR_CODEC_MISSING.*openjpegwasm\.wasm is not a usable WebAssembly module/);
+  writeFileSync(cfg, JSON.stringify({ sources: { paths: [join(dir, 'a.dcm')] }, decode: { wasmDir: dir } }));
+  r = runCli(['ingest', '--config', cfg], { cwd: dir });
+  t.equal(r.status, 1);
+  t.match(r.stderr, /DF_ERR_CODEC_MISSING: .*openjpegwasm\.wasm is missing \(decode\.wasmDir is set to /);
+});

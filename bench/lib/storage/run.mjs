@@ -111,7 +111,7 @@ if (job.sourceOnly) {
   console.log(JSON.stringify({ files: items.length, bytes, seconds, filesPerSecond: items.length / seconds, mbPerSecond: bytes / 1e6 / seconds }));
   process.exit(0);
 }
-const pool = new DecodePool({ workers: config.decode.workers, timeoutMs: config.decode.timeoutMs });
+const pool = new DecodePool({ workers: config.decode.workers, timeoutMs: config.decode.timeoutMs, wasmDir: config.decode.wasmDir });
 const errors = [];
 const onError = (r) => errors.push(r);
 
