@@ -9,6 +9,7 @@
  * | `ingest`           | `ingest` (or `createPipeline` for the batches themselves) |
  * | `ingest --out`     | `writeDataset` (read back with `datasetSamples` / `datasetPipeline`) |
  * | `train` / `start`  | `train` (`start` with `sources.sample`) |
+ * | `predict`          | `predict` |
  *
  * @example
  *   import { loadConfig, createPipeline } from 'dicomflow';
@@ -63,6 +64,7 @@ export { datasetPipeline, isValidationGroup } from './dataset/pipeline.js';
 
 // Training
 export { train, type TrainOptions, type TrainResult } from './train/trainer.js';
+export { predict, type Prediction, type PredictOptions, type PredictSummary } from './train/predict.js';
 export { loadCheckpoint, type LoadedCheckpoint } from './train/checkpoint.js';
 export { selectBackend, type BackendChoice, type SelectedBackend } from './train/backend.js';
 export { ensureSampleTask, type SampleTask } from './synth/sample-task.js';

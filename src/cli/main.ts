@@ -9,6 +9,7 @@ import { BENCH_HELP, benchCommand } from './bench.js';
 import { DECODE_HELP, decodeCommand } from './decode.js';
 import { INGEST_HELP, ingestCommand } from './ingest.js';
 import { INSPECT_HELP, inspectCommand } from './inspect.js';
+import { PREDICT_HELP, predictCommand } from './predict.js';
 import { START_HELP, startCommand } from './start.js';
 import { TRAIN_HELP, trainCommand } from './train.js';
 
@@ -19,6 +20,7 @@ Commands:
   decode <file>        decode a file's frames to .npy (--out DIR)
   ingest               run sources -> decode -> batches and report throughput
   train                train a model on the batches (the sample task by default)
+  predict              score frames with a trained checkpoint (--checkpoint DIR)
   start                run the main job on pipeline.config.json (npm start)
   bench storage        measure what storage setups deliver to training
   help [command]       show help
@@ -30,6 +32,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<number>; help:
   decode: { run: decodeCommand, help: DECODE_HELP },
   ingest: { run: ingestCommand, help: INGEST_HELP },
   train: { run: trainCommand, help: TRAIN_HELP },
+  predict: { run: predictCommand, help: PREDICT_HELP },
   start: { run: startCommand, help: START_HELP },
   bench: { run: benchCommand, help: BENCH_HELP },
 };

@@ -34,6 +34,12 @@ export interface TrainState {
   model: string;
   inputShape: [number, number, number];
   history: EpochRecord[];
+  /**
+   * The preprocessing the model was trained with (preprocess section of the
+   * configuration): predict reuses it unless told otherwise. Absent in
+   * checkpoints written before it was recorded.
+   */
+  preprocess?: Record<string, unknown>;
 }
 
 function toBuffer(data: ArrayBuffer | ArrayBuffer[] | undefined): Buffer {

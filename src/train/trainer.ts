@@ -181,7 +181,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   } else {
     model = buildModel(c.train.model, inputShape, c.train.seed);
     model.compile({ optimizer, loss: c.train.loss });
-    state = { epoch: 0, seed: c.train.seed, model: c.train.model, inputShape, history: [] };
+    state = { epoch: 0, seed: c.train.seed, model: c.train.model, inputShape, history: [], preprocess: { ...c.preprocess } };
   }
 
   const { trainPipe, valPipe } = data;
@@ -228,6 +228,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         `epoch ${epoch}/${c.train.epochs}: loss ${record.loss.toFixed(4)}, val loss ${record.valLoss.toFixed(4)}, val AUC ${record.valAuc.toFixed(3)}, ` +
           `val accuracy ${record.valAccuracy.toFixed(3)}, ${record.imagesPerSecond.toFixed(1)} images/s, data wait ${(record.dataWaitFraction * 100).toFixed(1)}%`,
       );
+      // The preprocessing travels with the weights, so predict and explain see what training saw.
+      state.preprocess = { ...c.preprocess };
       if (c.train.checkpointDir) checkpoint = await saveCheckpoint(c.train.checkpointDir, model, optimizer, state);
     }
   } finally {
