@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fuzzPass, seedFiles, writeMutants } from './lib/fuzz/run.mjs';
+import { emptyReport, fuzzPass, seedFiles, writeMutants } from './lib/fuzz/run.mjs';
 
 const HELP = `Usage: node bench/fuzz.mjs [--count N] [--seed S] [--workers W] [--chunk C] [--timeout-ms T] [--json] [--results FILE]
 
@@ -63,19 +63,7 @@ const chunk = int('chunk', 1);
 const timeoutMs = int('timeout-ms', 1);
 
 const seeds = await seedFiles();
-const total = {
-  seed,
-  mutants: 0,
-  seeds: seeds.length,
-  reader: { ok: 0, failed: 0, byCode: {} },
-  pool: { frames: 0, framesFromFiles: 0, failedFiles: 0, errors: 0, warnings: 0, byCode: {} },
-  differential: { compared: 0, mismatches: 0, identicalOutputsFromDifferentCodestreams: 0, identicalConfirmedByFreshDecoder: 0 },
-  crashes: 0,
-  hangs: 0,
-  peakRssMB: 0,
-  seconds: 0,
-  problems: [],
-};
+const total = { seed, seeds: seeds.length, ...emptyReport(0), peakRssMB: 0, seconds: 0 };
 const add = (into, from) => {
   for (const [k, v] of Object.entries(from)) {
     if (typeof v === 'number') into[k] = (into[k] ?? 0) + v;

@@ -7,6 +7,7 @@ import { preprocess } from '../../src/preprocess/pipeline.js';
 import { rescaleFor } from '../../src/preprocess/modality.js';
 import type { DecodedFrame, PreprocessSpec } from '../../src/preprocess/types.js';
 import { TS, bits1File, floatFile, packBits, pixelModule } from '../dicom/build-classes.js';
+import { preprocessSpecOf } from '../preprocess/fixtures/build.js';
 
 async function decodeAll(bytes: Uint8Array, chunk = 65536): Promise<{ d: PixelDescription; frames: DecodedFrame[] }> {
   const r = await readAll(bytes, chunk);
@@ -15,17 +16,7 @@ async function decodeAll(bytes: Uint8Array, chunk = 65536): Promise<{ d: PixelDe
   return { d, frames: await Promise.all(r.frames.map((f) => native.decode(f.bytes, d))) };
 }
 
-const spec = (over: Partial<PreprocessSpec> = {}): PreprocessSpec => ({
-  target: null,
-  resize: 'stretch',
-  padValue: 0,
-  channels: 1,
-  modalityLut: true,
-  voi: { mode: 'none' },
-  invertMonochrome1: true,
-  output: 'float32',
-  ...over,
-});
+const spec = (over: Partial<PreprocessSpec> = {}): PreprocessSpec => preprocessSpecOf({ voi: { mode: 'none' }, ...over });
 
 t.test('unpackBits: least significant bit first', async (t) => {
   t.same([...unpackBits(Uint8Array.of(0b0000_0101), 3)], [1, 0, 1]);

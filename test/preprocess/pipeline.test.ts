@@ -3,19 +3,9 @@ import { ConfigError, UnsupportedPixelFormatError } from '../../src/errors.js';
 import { preprocess, storedRange } from '../../src/preprocess/pipeline.js';
 import type { PreprocessSpec } from '../../src/preprocess/types.js';
 import { referenceBytes, sidecar } from '../helpers/fixtures.js';
-import { colorFrame, description, grayFrame, near } from './fixtures/build.js';
+import { colorFrame, description, grayFrame, near, preprocessSpecOf } from './fixtures/build.js';
 
-const spec = (over: Partial<PreprocessSpec> = {}): PreprocessSpec => ({
-  target: null,
-  resize: 'stretch',
-  padValue: 0,
-  channels: 1,
-  modalityLut: true,
-  voi: { mode: 'minmax' },
-  invertMonochrome1: true,
-  output: 'float32',
-  ...over,
-});
+const spec = (over: Partial<PreprocessSpec> = {}): PreprocessSpec => preprocessSpecOf(over);
 
 // A signed 12-bit CT-like 4x4 frame; HU = stored - 1024. Its 2x2 blocks:
 //   top-left     0, 0, 100, 100         mean stored   50 -> HU  -974

@@ -106,15 +106,10 @@ function recordProblem(r) {
   return null;
 }
 
-/**
- * Runs the pass over the mutants in `dir`. Returns counts; `problems` lists
- * everything that broke a rule (empty when the pass is clean).
- */
-export async function fuzzPass({ dir, workers = 2, timeoutMs = 10_000, hangMs = 60_000, onProgress = () => {} }) {
-  const listing = await listFiles([dir]);
-  const items = listing.items;
-  const report = {
-    mutants: items.length,
+/** A report with every counter at zero: one pass's, or the sum of many (bench/fuzz.mjs). */
+export function emptyReport(mutants = 0) {
+  return {
+    mutants,
     reader: { ok: 0, failed: 0, byCode: {} },
     pool: { frames: 0, framesFromFiles: 0, failedFiles: 0, errors: 0, warnings: 0, byCode: {} },
     differential: { compared: 0, mismatches: 0, identicalOutputsFromDifferentCodestreams: 0, identicalConfirmedByFreshDecoder: 0 },
@@ -122,6 +117,16 @@ export async function fuzzPass({ dir, workers = 2, timeoutMs = 10_000, hangMs = 
     hangs: 0,
     problems: [],
   };
+}
+
+/**
+ * Runs the pass over the mutants in `dir`. Returns counts; `problems` lists
+ * everything that broke a rule (empty when the pass is clean).
+ */
+export async function fuzzPass({ dir, workers = 2, timeoutMs = 10_000, hangMs = 60_000, onProgress = () => {} }) {
+  const listing = await listFiles([dir]);
+  const items = listing.items;
+  const report = emptyReport(items.length);
   const count = (o, code) => (o[code] = (o[code] ?? 0) + 1);
 
   // 1. The reader, as inspect runs it.
