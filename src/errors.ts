@@ -149,6 +149,10 @@ export class DatasetError extends DicomflowError {
   override readonly code = 'DF_ERR_DATASET';
 }
 /** A checkpoint folder is missing, incomplete or from an incompatible run. */
+/** explain cannot work with this model, options or ground truth. */
+export class ExplainError extends DicomflowError {
+  override readonly code = 'DF_ERR_EXPLAIN';
+}
 export class CheckpointError extends DicomflowError {
   override readonly code = 'DF_ERR_CHECKPOINT';
 }

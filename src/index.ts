@@ -10,6 +10,7 @@
  * | `ingest --out`     | `writeDataset` (read back with `datasetSamples` / `datasetPipeline`) |
  * | `train` / `start`  | `train` (`start` with `sources.sample`) |
  * | `predict`          | `predict` |
+ * | `explain`          | `explain` (maps for your own tensors: `anatomy` + `saliency`) |
  *
  * @example
  *   import { loadConfig, createPipeline } from 'dicomflow';
@@ -65,6 +66,9 @@ export { datasetPipeline, isValidationGroup } from './dataset/pipeline.js';
 // Training
 export { train, type TrainOptions, type TrainResult } from './train/trainer.js';
 export { predict, type Prediction, type PredictOptions, type PredictSummary } from './train/predict.js';
+export { explain, readTruth, type ExplainLine, type ExplainOptions, type ExplainSummary, type CheckOptions, type MethodFigures } from './explain/explain.js';
+export { anatomy, type ModelAnatomy } from './explain/anatomy.js';
+export { saliency, METHODS, DEFAULT_METHODS, DEFAULT_METHOD_OPTIONS, type Method, type MethodOptions } from './explain/methods.js';
 export { loadCheckpoint, type LoadedCheckpoint } from './train/checkpoint.js';
 export { selectBackend, type BackendChoice, type SelectedBackend } from './train/backend.js';
 export { ensureSampleTask, type SampleTask } from './synth/sample-task.js';

@@ -18,6 +18,7 @@ export const CONFIG_FLAGS: Record<string, { path: string; kind: 'int' | 'path' |
   voi: { path: 'preprocess.voi', kind: 'string' },
   limit: { path: 'pipeline.limit', kind: 'int' },
   'batch-size': { path: 'pipeline.batchSize', kind: 'int' },
+  'explain-every': { path: 'train.explainEvery', kind: 'int' },
 };
 
 export function parseCommandLine(argv: string[], options: NonNullable<ParseArgsConfig['options']>) {

@@ -9,6 +9,7 @@ import { BENCH_HELP, benchCommand } from './bench.js';
 import { DECODE_HELP, decodeCommand } from './decode.js';
 import { INGEST_HELP, ingestCommand } from './ingest.js';
 import { INSPECT_HELP, inspectCommand } from './inspect.js';
+import { EXPLAIN_HELP, explainCommand } from './explain.js';
 import { PREDICT_HELP, predictCommand } from './predict.js';
 import { START_HELP, startCommand } from './start.js';
 import { TRAIN_HELP, trainCommand } from './train.js';
@@ -21,6 +22,7 @@ Commands:
   ingest               run sources -> decode -> batches and report throughput
   train                train a model on the batches (the sample task by default)
   predict              score frames with a trained checkpoint (--checkpoint DIR)
+  explain              saliency maps, PNG overlays, an HTML sheet and checks (--checkpoint DIR --out OUT)
   start                run the main job on pipeline.config.json (npm start)
   bench storage        measure what storage setups deliver to training
   help [command]       show help
@@ -33,6 +35,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<number>; help:
   ingest: { run: ingestCommand, help: INGEST_HELP },
   train: { run: trainCommand, help: TRAIN_HELP },
   predict: { run: predictCommand, help: PREDICT_HELP },
+  explain: { run: explainCommand, help: EXPLAIN_HELP },
   start: { run: startCommand, help: START_HELP },
   bench: { run: benchCommand, help: BENCH_HELP },
 };

@@ -100,6 +100,10 @@ export interface PipelineConfig {
     /** Weights, optimizer state and progress are written here after every epoch; null = no checkpoints. */
     checkpointDir: string | null;
     seed: number;
+    /** Every N epochs, the contact sheet of saliency maps for a fixed set of validation frames (checkpointDir/explain/epoch-NNNN); 0 = never. */
+    explainEvery: number;
+    /** How many validation frames that sheet shows (the first ones, the same every time). */
+    explainFrames: number;
   };
 }
 
@@ -189,6 +193,8 @@ export const OPTIONS: Record<string, Option> = {
   'train.prefetchBatches': positiveInt(2, 64),
   'train.checkpointDir': { rule: { type: 'string', nullable: true, empty: false }, expected: 'a folder path or null', default: null },
   'train.seed': { rule: { type: 'number', integer: true }, expected: 'an integer', default: 1 },
+  'train.explainEvery': count(0, '0 = never'),
+  'train.explainFrames': positiveInt(8, 256),
 };
 
 /** The defaults as a nested object. */

@@ -24,6 +24,9 @@ export interface SampleId {
   seriesInstanceUid: string | null;
   studyInstanceUid: string | null;
   patientId: string | null;
+  /** The source frame's size in pixels (before preprocessing), to map model-input coordinates back; absent for dataset samples. */
+  rows?: number;
+  columns?: number;
 }
 
 export interface LabeledSample {
@@ -214,7 +217,8 @@ export async function* samples(items: readonly SourceItem[], o: SampleOptions): 
           continue;
         }
         // A copy: whoever consumes the sample may transfer or reuse its buffer before the file ends.
-        keep?.push({ frame: p.frame, data: r.data.slice(), shape: r.shape, ids: p.description.ids });
+        const ids = { ...p.description.ids, rows: p.description.rows, columns: p.description.columns };
+        keep?.push({ frame: p.frame, data: r.data.slice(), shape: r.shape, ids });
         for (const w of r.warnings ?? []) {
           if (ONCE_PER_FILE.has(w.code)) {
             if (warnedOnce.has(w.code)) continue;
@@ -229,7 +233,6 @@ export async function* samples(items: readonly SourceItem[], o: SampleOptions): 
         o.stats.decodedPixels += r.decodedWidth * r.decodedHeight;
         o.stats.decodeMs += r.decodeMs;
         o.stats.preprocessMs += r.preprocessMs;
-        const ids = p.description.ids;
         yield {
           data: r.data,
           shape: r.shape,

@@ -28,6 +28,36 @@ export interface SampleTask {
   files: number;
   generated: boolean;
   seconds: number;
+  /**
+   * The sidecar recording each nodule's centre and radius in the frame's
+   * pixels (`{"files": {"<file>": [{"row", "col", "radius"}]}}`, files with
+   * no nodule have []). Ground truth for `explain --check`; the pipeline never reads it.
+   */
+  lesions: string;
+}
+
+/** What the generator puts in a slice: its size, codec and label, and its nodule (null when label 0). */
+function slicePlan(seed: number, p: number, i: number) {
+  const size = p % 2 === 0 ? 256 : 320;
+  const sliceSeed = deriveSeed(seed, `${p}/${i}`);
+  // Alternate labels within each patient, so every patient (and so both sides of a patient split) is balanced.
+  const label = (i + p) % 2;
+  const lesion = label ? randomLungLesion(createRandom(deriveSeed(sliceSeed, 'lesion')), size, { probability: 1, radius: [12, 20], contrastHU: [850, 950] }) : null;
+  return { size, sliceSeed, label, lesion, file: `SAMPLE-${String(p + 1).padStart(3, '0')}_${String(i + 1).padStart(2, '0')}.dcm` };
+}
+
+/** Writes the nodule sidecar (from the same seeds as the files: it needs no decoding). */
+function writeLesions(path: string, seed: number, patients: number, slices: number): void {
+  const files: Record<string, { row: number; col: number; radius: number }[]> = {};
+  for (let p = 0; p < patients; p++) {
+    for (let i = 0; i < slices; i++) {
+      const s = slicePlan(seed, p, i);
+      // The painter's coordinates put pixel k's centre at k + 0.5; the sidecar's at k.
+      files[s.file] = s.lesion ? [{ row: s.lesion.y - 0.5, col: s.lesion.x - 0.5, radius: s.lesion.radius }] : [];
+    }
+  }
+  writeFileSync(`${path}.tmp`, `${JSON.stringify({ description: 'nodule centres and radii in frame pixels (row, col: pixel indices, the top-left pixel centre is 0, 0); not read by the pipeline', files }, null, 1)}\n`);
+  renameSync(`${path}.tmp`, path);
 }
 
 /** Bump when the same options would give different files. */
@@ -50,8 +80,13 @@ export async function ensureSampleTask(options: SampleTaskOptions = {}): Promise
   const key = `v${VERSION}-p${patients}-s${slices}-seed${seed}`;
   const dir = join(options.cacheDir ?? defaultCacheDir(), `sample-${key}`);
   const manifest = join(dir, 'manifest.csv');
+  const lesions = join(dir, 'lesions.json');
   const t0 = performance.now();
-  if (existsSync(manifest)) return { manifest, dir, files: patients * slices, generated: false, seconds: 0 };
+  if (existsSync(manifest)) {
+    // Caches made before the sidecar existed get it now.
+    if (!existsSync(lesions)) writeLesions(lesions, seed, patients, slices);
+    return { manifest, dir, files: patients * slices, generated: false, seconds: 0, lesions };
+  }
 
   mkdirSync(dir, { recursive: true });
   const rows = ['path,label'];
@@ -64,15 +99,11 @@ export async function ensureSampleTask(options: SampleTaskOptions = {}): Promise
     const study = makeUid(`sample/${seed}/${p}/study`);
     const series = makeUid(`sample/${seed}/${p}/series`);
     for (let i = 0; i < slices; i++) {
-      const sliceSeed = deriveSeed(seed, `${p}/${i}`);
-      // Alternate labels within each patient, so every patient (and so both sides of a patient split) is balanced.
-      const label = (i + p) % 2;
-      const lesion = label ? randomLungLesion(createRandom(deriveSeed(sliceSeed, 'lesion')), size, { probability: 1, radius: [12, 20], contrastHU: [850, 950] }) : null;
+      const { sliceSeed, label, lesion, file } = slicePlan(seed, p, i);
       const pixels = ctSlice({ size, seed: sliceSeed, lesion });
       const layout = { width: size, height: size, bitsStored: 16, signed: true, samples: 1 as const };
       const plan = planEncoding(layout, codec, { lossless: true });
       const codestream = await encodeFrame(pixels, layout, codec, { lossless: true });
-      const file = `${patientId}_${String(i + 1).padStart(2, '0')}.dcm`;
       await writePart10File(
         join(dir, file),
         {
@@ -98,11 +129,12 @@ export async function ensureSampleTask(options: SampleTaskOptions = {}): Promise
       options.onProgress?.(p * slices + i + 1, total);
     }
   }
+  writeLesions(lesions, seed, patients, slices);
   // The manifest is written last, under a temporary name: its presence means the set is complete.
   writeFileSync(`${manifest}.tmp`, `${rows.join('\n')}\n`);
   renameSync(`${manifest}.tmp`, manifest);
   writeFileSync(join(dir, 'sample.json'), JSON.stringify({ version: VERSION, patients, slicesPerPatient: slices, seed }, null, 2));
-  return { manifest, dir, files: total, generated: true, seconds: (performance.now() - t0) / 1000 };
+  return { manifest, dir, files: total, generated: true, seconds: (performance.now() - t0) / 1000, lesions };
 }
 
 /** Reads the labels back from a sample manifest (for tests). */

@@ -40,6 +40,8 @@ export interface TrainState {
    * checkpoints written before it was recorded.
    */
   preprocess?: Record<string, unknown>;
+  /** How files were split into training and validation, so explain can take the same validation files. Absent in older checkpoints. */
+  split?: { by: string; fraction: number; seed: number };
 }
 
 function toBuffer(data: ArrayBuffer | ArrayBuffer[] | undefined): Buffer {

@@ -14,7 +14,7 @@ import { CheckpointError } from '../errors.js';
 import { createPipeline, type ErrorRecord } from '../pipeline/index.js';
 import type { SourceItem } from '../sources/item.js';
 import { selectBackend, type SelectedBackend } from './backend.js';
-import { loadCheckpoint } from './checkpoint.js';
+import { loadCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
 
 export interface Prediction {
   file: string;
@@ -47,10 +47,27 @@ export interface PredictSummary {
   preprocessFrom: 'checkpoint' | 'configuration';
 }
 
-export async function predict(config: PipelineConfig, o: PredictOptions): Promise<PredictSummary> {
+/** A checkpoint ready to score frames: its model, and the configuration with the preprocessing it was trained with. */
+export interface ScoringSetup {
+  ck: LoadedCheckpoint;
+  config: PipelineConfig;
+  backend: SelectedBackend;
+  preprocessFrom: 'checkpoint' | 'configuration';
+}
+
+/**
+ * Selects the backend, loads the checkpoint, and resolves the preprocessing:
+ * the configuration's, then what the checkpoint recorded, then the overrides;
+ * the model's input size must match. Shared by predict and explain.
+ */
+export async function openForScoring(
+  config: PipelineConfig,
+  o: { checkpoint: string; preprocessOverrides?: Partial<PipelineConfig['preprocess']>; onLog?(line: string): void; keepBackend?: boolean },
+): Promise<ScoringSetup> {
   const log = o.onLog ?? (() => {});
-  const backend = await selectBackend(config.train.backend);
-  log(`backend: ${backend.name} (${backend.reason})`);
+  // keepBackend: called from inside a training run, whose backend is already set.
+  const backend: SelectedBackend = o.keepBackend ? { name: tf.getBackend(), reason: 'the training run\'s', registeredKernels: [] } : await selectBackend(config.train.backend);
+  if (!o.keepBackend) log(`backend: ${backend.name} (${backend.reason})`);
   const ck = await loadCheckpoint(o.checkpoint);
   tf.dispose(ck.optimizerWeights.map((w) => w.tensor));
   const recorded = ck.state.preprocess as Partial<PipelineConfig['preprocess']> | undefined;
@@ -66,6 +83,11 @@ export async function predict(config: PipelineConfig, o: PredictOptions): Promis
     });
   }
   const c: PipelineConfig = { ...config, preprocess, pipeline: { ...config.pipeline, shuffleBuffer: 0, dropRemainder: false, limit: config.pipeline.limit } };
+  return { ck, config: c, backend, preprocessFrom: recorded ? 'checkpoint' : 'configuration' };
+}
+
+export async function predict(config: PipelineConfig, o: PredictOptions): Promise<PredictSummary> {
+  const { ck, config: c, backend, preprocessFrom } = await openForScoring(config, o);
   const pipeline = createPipeline(c, {
     ...(o.onError ? { onError: o.onError } : {}),
     ...(o.onWarning ? { onWarning: o.onWarning } : {}),
@@ -88,5 +110,5 @@ export async function predict(config: PipelineConfig, o: PredictOptions): Promis
     await pipeline.close();
     ck.model.dispose();
   }
-  return { frames, errors: pipeline.stats.errors, warnings: pipeline.stats.warnings, checkpoint: ck.path, backend: backend.name, preprocessFrom: recorded ? 'checkpoint' : 'configuration' };
+  return { frames, errors: pipeline.stats.errors, warnings: pipeline.stats.warnings, checkpoint: ck.path, backend: backend.name, preprocessFrom };
 }

@@ -7,6 +7,7 @@
  * figure of MLPerf Storage, seen from the trainer).
  */
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { PipelineConfig } from '../config/schema.js';
 import { toTfDataset } from '../batch/tf-dataset.js';
@@ -81,6 +82,8 @@ async function evaluate(model: tf.LayersModel, val: Pipeline, lossName: string):
 }
 
 interface TrainingData {
+  /** The validation files, when the data are DICOM sources (for train.explainEvery). */
+  valItems?: SourceItem[];
   trainPipe: Pipeline;
   valPipe: Pipeline;
   method: string;
@@ -113,7 +116,7 @@ async function sourceData(c: PipelineConfig, o: TrainOptions, onError: (r: Error
   log(`decode: ${workers} worker(s)${c.decode.workers > 0 ? '' : ' (cores - 1: the training step takes the other)'}`);
   const trainPipe = createPipeline(c, { items: split.train, pool, onError, ...(o.onWarning ? { onWarning: o.onWarning } : {}) });
   const valPipe = createPipeline({ ...c, pipeline: { ...c.pipeline, shuffleBuffer: 0, limit: 0, dropRemainder: false } }, { items: split.val, pool, onError, ...(o.onWarning ? { onWarning: o.onWarning } : {}) });
-  return { trainPipe, valPipe, method: split.method, trainFiles: () => split.train.length, valFiles: () => split.val.length, close: () => pool.close() };
+  return { valItems: split.val, trainPipe, valPipe, method: split.method, trainFiles: () => split.train.length, valFiles: () => split.val.length, close: () => pool.close() };
 }
 
 /**
@@ -154,6 +157,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const [h, w] = c.preprocess.target.split('x').map(Number) as [number, number];
   const inputShape: [number, number, number] = [h, w, c.preprocess.channels];
 
+  if (c.train.explainEvery > 0 && !c.train.checkpointDir) {
+    throw new ConfigError('train.explainEvery writes its sheets beside the checkpoints: set train.checkpointDir (--checkpoints DIR) too', { stage: 'config', field: 'train.explainEvery' });
+  }
+  if (c.train.explainEvery > 0 && c.sources.dataset !== null && !o.items) {
+    throw new ConfigError('train.explainEvery needs DICOM sources: a dataset does not keep the frames\' geometry', { stage: 'config', field: 'train.explainEvery' });
+  }
   const backend = await selectBackend(c.train.backend);
   log(`backend: ${backend.name} (${backend.reason})${backend.registeredKernels.length ? `; registered ${backend.registeredKernels.join(', ')}` : ''}`);
 
@@ -230,7 +239,18 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       );
       // The preprocessing travels with the weights, so predict and explain see what training saw.
       state.preprocess = { ...c.preprocess };
+      state.split = { by: c.train.splitBy, fraction: c.train.validationFraction, seed: c.train.seed };
       if (c.train.checkpointDir) checkpoint = await saveCheckpoint(c.train.checkpointDir, model, optimizer, state);
+      if (c.train.explainEvery > 0 && epoch % c.train.explainEvery === 0 && c.train.checkpointDir && data.valItems) {
+        const out = join(c.train.checkpointDir, 'explain', `epoch-${String(epoch).padStart(4, '0')}`);
+        const { explain } = await import('../explain/explain.js');
+        const { DEFAULT_METHODS } = await import('../explain/methods.js');
+        const s = await explain(
+          { ...c, pipeline: { ...c.pipeline, limit: c.train.explainFrames } },
+          { checkpoint: c.train.checkpointDir, out, methods: DEFAULT_METHODS, items: data.valItems.slice(0, c.train.explainFrames), keepBackend: true, onError },
+        );
+        log(`explain: ${s.frames} validation frame(s), ${s.methods.join(', ')}: ${join(out, 'index.html')}`);
+      }
     }
   } finally {
     await trainPipe.close();
