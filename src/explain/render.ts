@@ -149,7 +149,7 @@ export function contactSheet(frames: readonly SheetFrame[], o: SheetOptions): st
     : [{ title: 'all frames', frames: sorted }];
   const cell = (f: SheetFrame, m: string) => {
     const src = f.pngs[m];
-    return src ? `<td><img src="${escapeHtml(encodeURI(src))}" alt="${escapeHtml(`${m} map of ${f.file} frame ${f.frame}`)}" width="192"></td>` : '<td>-</td>';
+    return src ? `<td><img src="${escapeHtml(encodeURI(src))}" alt="${escapeHtml(`${m} map of ${f.file} frame ${f.frame}`)}" width="176"></td>` : '<td>-</td>';
   };
   const row = (f: SheetFrame) =>
     `<tr><th scope="row"><div class="file">${escapeHtml(f.file)}</div>frame ${f.frame}<br>score ${f.score.toFixed(3)}${f.label !== undefined ? `<br>label ${escapeHtml(f.label)}` : ''}</th>${o.methods.map((m) => cell(f, m)).join('')}</tr>`;
@@ -168,7 +168,8 @@ body { font: 14px system-ui, sans-serif; margin: 16px; background: #fff; color: 
 table { border-collapse: collapse; margin-bottom: 16px; }
 td, th { border: 1px solid #ccc; padding: 4px; vertical-align: top; text-align: left; }
 .sheet img { display: block; image-rendering: auto; }
-.file { max-width: 220px; overflow-wrap: anywhere; font-family: monospace; font-size: 12px; }
+.sheet th[scope=row] { min-width: 150px; max-width: 220px; }
+.file { overflow-wrap: anywhere; font-family: monospace; font-size: 12px; }
 .legend { display: inline-block; width: 240px; height: 12px; background: linear-gradient(to right, #808080 0%, #808080 20%, rgb(${GREEN.join(',')}) 100%); vertical-align: middle; border: 1px solid #999; }
 .peak { color: rgb(${PEAK.join(',')}); font-weight: bold; }
 </style></head><body>
