@@ -11,6 +11,8 @@
  * | `train` / `start`  | `train` (`start` with `sources.sample`) |
  * | `predict`          | `predict` |
  * | `explain`          | `explain` (maps for your own tensors: `anatomy` + `saliency`) |
+ * | `audit`            | `audit` (statistics alone: `attributeCheck`; OCR: `createOcr`) |
+ * | `sample`           | `ensureSampleTask`, `ensureLeakyTask` |
  *
  * @example
  *   import { loadConfig, createPipeline } from 'dicomflow';
@@ -68,6 +70,11 @@ export { train, type TrainOptions, type TrainResult } from './train/trainer.js';
 export { predict, type Prediction, type PredictOptions, type PredictSummary } from './train/predict.js';
 export { explain, readTruth, type ExplainLine, type ExplainOptions, type ExplainSummary, type CheckOptions, type MethodFigures } from './explain/explain.js';
 export { anatomy, type ModelAnatomy } from './explain/anatomy.js';
+export { audit, auditMarkdown, type AuditCheck, type AuditOptions, type AuditReport, type SitePrevalence, type TextLine } from './audit/audit.js';
+export { attributeCheck, quantileBins, type AttributeCheck, type Thresholds } from './audit/stats.js';
+export { createOcr, type Ocr, type OcrResult } from './audit/ocr.js';
+export { parseMask, type MaskConfig } from './preprocess/mask.js';
+export { ensureLeakyTask, type LeakyTask, type LeakyVariant } from './synth/leaky-task.js';
 export { saliency, METHODS, DEFAULT_METHODS, DEFAULT_METHOD_OPTIONS, type Method, type MethodOptions } from './explain/methods.js';
 export { loadCheckpoint, type LoadedCheckpoint } from './train/checkpoint.js';
 export { selectBackend, type BackendChoice, type SelectedBackend } from './train/backend.js';

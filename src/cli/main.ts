@@ -9,7 +9,9 @@ import { BENCH_HELP, benchCommand } from './bench.js';
 import { DECODE_HELP, decodeCommand } from './decode.js';
 import { INGEST_HELP, ingestCommand } from './ingest.js';
 import { INSPECT_HELP, inspectCommand } from './inspect.js';
+import { AUDIT_HELP, auditCommand } from './audit.js';
 import { EXPLAIN_HELP, explainCommand } from './explain.js';
+import { SAMPLE_HELP, sampleCommand } from './sample.js';
 import { PREDICT_HELP, predictCommand } from './predict.js';
 import { START_HELP, startCommand } from './start.js';
 import { TRAIN_HELP, trainCommand } from './train.js';
@@ -23,6 +25,8 @@ Commands:
   train                train a model on the batches (the sample task by default)
   predict              score frames with a trained checkpoint (--checkpoint DIR)
   explain              saliency maps, PNG overlays, an HTML sheet and checks (--checkpoint DIR --out OUT)
+  audit                shortcut audit: does the label leak through headers, pixel traits or burned-in text?
+  sample               generate the built-in sample data (--leaky, --control: the two-hospital shortcut sets)
   start                run the main job on pipeline.config.json (npm start)
   bench storage        measure what storage setups deliver to training
   help [command]       show help
@@ -36,6 +40,8 @@ const commands: Record<string, { run: (argv: string[]) => Promise<number>; help:
   train: { run: trainCommand, help: TRAIN_HELP },
   predict: { run: predictCommand, help: PREDICT_HELP },
   explain: { run: explainCommand, help: EXPLAIN_HELP },
+  audit: { run: auditCommand, help: AUDIT_HELP },
+  sample: { run: sampleCommand, help: SAMPLE_HELP },
   start: { run: startCommand, help: START_HELP },
   bench: { run: benchCommand, help: BENCH_HELP },
 };

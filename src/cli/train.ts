@@ -14,8 +14,8 @@ export const TRAIN_HELP = `Usage: dicomflow train [sources...] [--config F] [--m
 
 Trains a model on the configured sources (default: the package's
 pipeline.config.json, whose sources are the built-in sample task). Labels come
-from the manifest (path,label). Validation is split by patient (or study):
-never the same patient on both sides. Prints per epoch: loss, validation
+from the manifest (path,label). Validation is split by patient (or study, or
+site with --split-by): never the same patient on both sides. Prints per epoch: loss, validation
 AUC and accuracy, images/s, and the data-wait fraction (the share of step time
 spent waiting for the pipeline). Sources named here (paths, globs, URLs,
 --manifest) replace the configuration's, the built-in sample included.
@@ -28,6 +28,11 @@ decoding, split by each sample's group (a keyed hash of its PatientID).
   --resume DIR       continue from the newest checkpoint in DIR (and keep writing there)
   --json             print a final JSON object
   --cache DIR        decoded-sample cache: epoch 1 fills it, later epochs and runs read it (pipeline.cache)
+  --split-by G       patient (default), study, or a site: institution, station, manufacturer, an
+                     attribute keyword or a tag (0008,0080); whole groups are held out for validation
+  --mask M           blank regions before anything else: text (what OCR finds), boxes
+                     r0,c0,r1,c1 (pixels or fractions), joined by ; (preprocess.mask)
+  --explain-every N  saliency maps of a fixed set of validation frames every N epochs (needs --checkpoints)
   also: --workers, --target, --voi, --batch-size, --limit, --partial, --timeout-ms (see dicomflow ingest --help)
 
 Exit status: 0 trained, 1 some input failed (training still ran), 2 usage or config error.`;

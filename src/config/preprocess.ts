@@ -4,6 +4,7 @@
  * `file`, `minmax`, `none`, `percentile` or `percentile:1,99`,
  * `window:-600,1500`, or a preset name such as `lung`.
  */
+import { parseMask } from '../preprocess/mask.js';
 import { ConfigError } from '../errors.js';
 import { validateSpec } from '../preprocess/spec.js';
 import type { PreprocessSpec, VoiSpec } from '../preprocess/types.js';
@@ -56,6 +57,7 @@ export function preprocessSpec(p: PipelineConfig['preprocess']): PreprocessSpec 
     voi: parseVoi(p.voi),
     invertMonochrome1: p.invertMonochrome1,
     output: p.output,
+    mask: parseMask(p.mask),
   };
   try {
     validateSpec(spec);

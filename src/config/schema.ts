@@ -65,6 +65,8 @@ export interface PipelineConfig {
     voi: string;
     invertMonochrome1: boolean;
     output: 'float32' | 'uint8';
+    /** Regions blanked before anything else (burned-in text, markers): null, "text;r0,c0,r1,c1", or {boxes, rules, text}. See preprocess/mask.ts. */
+    mask: string | { boxes?: number[][]; rules?: { manufacturer?: string; model?: string; modality?: string; boxes: number[][] }[]; text?: boolean } | null;
   };
   pipeline: {
     batchSize: number;
@@ -94,7 +96,7 @@ export interface PipelineConfig {
     /** Share of patients (or studies) held out for validation, when the manifest names no split. */
     validationFraction: number;
     /** What may never be on both sides of the split. */
-    splitBy: 'patient' | 'study';
+    splitBy: string;
     /** Batches prepared ahead of the training step. */
     prefetchBatches: number;
     /** Weights, optimizer state and progress are written here after every epoch; null = no checkpoints. */
@@ -173,6 +175,7 @@ export const OPTIONS: Record<string, Option> = {
   },
   'preprocess.invertMonochrome1': bool(true),
   'preprocess.output': oneOf(['float32', 'uint8'], 'float32'),
+  'preprocess.mask': { rule: { type: 'any', nullable: true }, expected: 'null, "text;r0,c0,r1,c1" or {boxes, rules, text}', default: null },
   'pipeline.batchSize': positiveInt(16, 65536),
   'pipeline.fileConcurrency': positiveInt(4, 1024),
   'pipeline.prefetchFrames': count(0, '0 = 2 per worker'),
@@ -189,7 +192,11 @@ export const OPTIONS: Record<string, Option> = {
   'train.optimizer': oneOf(['adam', 'sgd'], 'adam'),
   'train.loss': oneOf(['binaryCrossentropy', 'meanSquaredError'], 'binaryCrossentropy'),
   'train.validationFraction': { rule: { type: 'number', min: 0, max: 0.9 }, expected: 'a number from 0 to 0.9', default: 0.2 },
-  'train.splitBy': oneOf(['patient', 'study'], 'patient'),
+  'train.splitBy': {
+    rule: { type: 'string', empty: false },
+    expected: 'patient, study, institution, station, manufacturer, or an attribute keyword or tag (a site: validation on held-out sites)',
+    default: 'patient',
+  },
   'train.prefetchBatches': positiveInt(2, 64),
   'train.checkpointDir': { rule: { type: 'string', nullable: true, empty: false }, expected: 'a folder path or null', default: null },
   'train.seed': { rule: { type: 'number', integer: true }, expected: 'an integer', default: 1 },

@@ -10,6 +10,21 @@ import { preprocess } from '../preprocess/pipeline.js';
 import { fitInside } from '../preprocess/resize.js';
 import type { PreprocessSpec } from '../preprocess/types.js';
 import type { DecodeOutcome, DecodeTask } from './task.js';
+import { blankFrame, boxInPixels, fillFromSurround, maskSample, type Box, type FrameMask } from '../preprocess/mask.js';
+import type { DecodedFrame } from '../preprocess/types.js';
+
+/** The mask's fixed boxes scaled to the decoded frame, and with `text` the boxes OCR finds in it (2 pixels wider). */
+async function frameBoxes(m: FrameMask, frame: DecodedFrame, d: PixelDescription): Promise<{ boxes: Box[]; text: Box[] }> {
+  const sy = frame.height / d.rows;
+  const sx = frame.width / d.columns;
+  const boxes = m.boxes.map((b) => boxInPixels(b.every((v) => v <= 1) ? b : [b[0] * sy, b[1] * sx, b[2] * sy, b[3] * sx], frame.height, frame.width));
+  const text: Box[] = [];
+  if (m.text) {
+    const { findText } = await import('../preprocess/mask-text.js');
+    for (const b of await findText(frame)) text.push(boxInPixels([b[0] - 2, b[1] - 2, b[2] + 2, b[3] + 2], frame.height, frame.width));
+  }
+  return { boxes, text };
+}
 
 /**
  * The smallest decoded size that loses nothing the output keeps: the target
@@ -32,7 +47,12 @@ export async function decodeFrame(task: DecodeTask, codecOverride?: Codec): Prom
     const atLeast = task.subResolution ? resolutionNeeded(d, spec) : null;
     const frame = await codec.decode(task.bytes, d, { atLeast, partial: task.partial ?? 'error' });
     const t1 = performance.now();
+    // Masked regions, in the decoded frame's pixels (smaller than the file's after sub-resolution decoding).
+    const { boxes, text } = task.mask ? await frameBoxes(task.mask, frame, d) : { boxes: [], text: [] };
+    if (boxes.length) blankFrame(frame, boxes);
+    if (text.length) fillFromSurround(frame, text);
     const sample = preprocess(frame, d, spec, frameIndex);
+    if (boxes.length) maskSample(sample, boxes, frame.height, frame.width, spec);
     const t2 = performance.now();
     const out: DecodeOutcome = { ok: true, data: sample.data, shape: sample.shape, decodeMs: t1 - t0, preprocessMs: t2 - t1, decodedWidth: frame.width, decodedHeight: frame.height };
     if (frame.warnings) out.warnings = frame.warnings;

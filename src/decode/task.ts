@@ -3,6 +3,7 @@ import type { PixelDescription } from '../dicom/description.js';
 import type { SerializedError } from '../errors.js';
 import type { DecodeWarning, PreprocessSpec } from '../preprocess/types.js';
 import type { PartialPolicy } from '../codecs/errors.js';
+import type { FrameMask } from '../preprocess/mask.js';
 
 export interface DecodeTask {
   /** The encoded frame; its buffer is transferred to the worker, not copied. */
@@ -14,6 +15,8 @@ export interface DecodeTask {
   file: string;
   /** Let J2K/HTJ2K decode straight to a resolution near the target. */
   subResolution: boolean;
+  /** Regions to blank before preprocessing (preprocess.mask resolved for this file). */
+  mask?: FrameMask;
   /** A frame decoded only in part: an error (default) or kept with a warning (decode.partial). */
   partial?: PartialPolicy;
   /**

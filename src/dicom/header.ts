@@ -92,11 +92,12 @@ function macroTarget(into: Values): Target {
  * pixel data element. A second one after it is found by the frame reader,
  * once it has streamed past the first (see checkSinglePixelData in frames.ts).
  */
-export async function readHeader(ctx: ReadContext, enc: Encoding): Promise<RawHeader> {
+export async function readHeader(ctx: ReadContext, enc: Encoding, extra: readonly number[] = []): Promise<RawHeader> {
   const raw: RawHeader = { top: new Map(), shared: new Map(), perFrame: [], pixelData: undefined as unknown as ElementHeader };
   const sharedTarget = macroTarget(raw.shared);
   const top: Target = {
-    capture: TOP_TAGS,
+    // Extra top-level attributes only when a caller asks (the shortcut audit); never for pixels.
+    capture: extra.length ? new Set([...TOP_TAGS, ...extra]) : TOP_TAGS,
     into: raw.top,
     sequences: new Map([
       [Tag.SharedFunctionalGroupsSequence, (i: number) => (i === 0 ? sharedTarget : null)],

@@ -19,6 +19,7 @@ import {
 import { ByteReader, type ByteSource } from './byte-reader.js';
 import { describe, type PixelDescription } from './description.js';
 import {
+  decodeString,
   EXPLICIT_BE,
   EXPLICIT_LE,
   IMPLICIT_LE,
@@ -45,6 +46,11 @@ export interface ReadOptions {
   maxFrameBytes?: number;
   /** Largest non-pixel element accepted. Default 256 MiB. */
   maxElementBytes?: number;
+  /**
+   * Extra top-level attributes (tags) to keep, for `attributes()`. Only the
+   * shortcut audit asks for them: they never travel with pixels.
+   */
+  attributes?: readonly number[];
 }
 
 export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024 * 1024;
@@ -54,26 +60,35 @@ export const DEFAULT_MAX_ELEMENT_BYTES = 256 * 1024 * 1024;
 export interface DicomReader {
   /** Resolves as soon as the header's bytes have arrived. */
   header(): Promise<PixelDescription>;
+  /** The values of `ReadOptions.attributes` the file has, as strings (padding removed), after the header. */
+  attributes(): Promise<Map<number, string>>;
   /** Encoded frames in order. Throws after the last complete frame if the input is truncated. */
   frames(): AsyncGenerator<EncodedFrame>;
   /** Stops reading and releases the input. */
   close(): Promise<void>;
 }
 
-type Event = { kind: 'header'; description: PixelDescription } | { kind: 'frame'; frame: EncodedFrame };
+type Event = { kind: 'header'; description: PixelDescription; attributes: Map<number, string> } | { kind: 'frame'; frame: EncodedFrame };
 
 /** Reads one DICOM Part-10 file (or bare data set) from a stream of chunks. */
 export function readDicom(input: ByteSource, options: ReadOptions = {}): DicomReader {
   const events = parse(input, options);
   let headerPromise: Promise<PixelDescription> | undefined;
+  let attributes = new Map<number, string>();
   let framesStarted = false;
+  const header = () => {
+    headerPromise ??= events.next().then((r) => {
+      if (r.done || r.value.kind !== 'header') throw new MalformedError('reader produced no header', { stage: 'parse' });
+      attributes = r.value.attributes;
+      return r.value.description;
+    });
+    return headerPromise;
+  };
   return {
-    header() {
-      headerPromise ??= events.next().then((r) => {
-        if (r.done || r.value.kind !== 'header') throw new MalformedError('reader produced no header', { stage: 'parse' });
-        return r.value.description;
-      });
-      return headerPromise;
+    header,
+    async attributes() {
+      await header();
+      return attributes;
     },
     async *frames() {
       if (framesStarted) throw new Error('frames() can be iterated only once');
@@ -134,9 +149,14 @@ async function* parse(input: ByteSource, options: ReadOptions): AsyncGenerator<E
       if (!(await looksExplicit(ctx)) && (await ctx.reader.ensure(8))) enc = IMPLICIT_LE;
     }
 
-    const raw = await readHeader(ctx, enc);
+    const raw = await readHeader(ctx, enc, options.attributes ?? []);
     const description = describe(raw, syntax, enc.littleEndian, { maxFrameBytes }, where(ctx, raw.pixelData.offset));
-    yield { kind: 'header', description };
+    const attributes = new Map<number, string>();
+    for (const tag of options.attributes ?? []) {
+      const v = raw.top.get(tag);
+      if (v !== undefined) attributes.set(tag, decodeString(v));
+    }
+    yield { kind: 'header', description, attributes };
 
     const frames = syntax.encapsulated
       ? encapsulatedFrames(ctx, description, raw.pixelData, syntax, raw.top.get(Tag.ExtendedOffsetTable), { maxFrameBytes })

@@ -7,7 +7,8 @@
  */
 import type { PipelineConfig } from '../config/schema.js';
 import type { PixelDescription } from '../dicom/description.js';
-import { readDicom } from '../dicom/reader.js';
+import { readDicom, type DicomReader } from '../dicom/reader.js';
+import { frameMask, type FrameMask } from '../preprocess/mask.js';
 import { toDicomflowError, type DicomflowError } from '../errors.js';
 import type { DecodePool, Decoded } from '../decode/pool.js';
 import type { DecodeWarning, PreprocessSpec } from '../preprocess/types.js';
@@ -121,7 +122,22 @@ function readerFor(item: SourceItem, o: SampleOptions): ItemReader {
     ...(item.size !== undefined ? { totalBytes: item.size } : {}),
     maxFrameBytes: o.parse.maxFrameBytes,
     maxElementBytes: o.parse.maxElementBytes,
+    // Mask rules key on these; they are read to choose boxes, never passed on with pixels.
+    ...(o.spec.mask?.rules.length ? { attributes: MASK_RULE_TAGS } : {}),
   });
+}
+
+/** Manufacturer, ManufacturerModelName, Modality. */
+const MASK_RULE_TAGS = [0x00080070, 0x00081090, 0x00080060];
+
+/** preprocess.mask for one file: its fixed boxes and those of the rules its attributes match. */
+async function maskFor(reader: ItemReader, o: SampleOptions): Promise<FrameMask | undefined> {
+  const m = o.spec.mask;
+  if (!m) return undefined;
+  if (m.rules.length === 0) return { boxes: m.boxes, text: m.text };
+  const a = 'attributes' in reader && typeof reader.attributes === 'function' ? await (reader as DicomReader).attributes() : new Map<number, string>();
+  const get = (tag: number) => a.get(tag)?.trim() || null;
+  return frameMask(m, { manufacturer: get(0x00080070), model: get(0x00081090), modality: get(0x00080060) });
 }
 
 /** One file: header, then one pending decode per frame, in order. */
@@ -138,6 +154,7 @@ async function* fileFrames(item: SourceItem, o: SampleOptions): AsyncGenerator<P
   const reader = readerFor(item, o);
   try {
     const description = await reader.header();
+    const mask = await maskFor(reader, o);
     for await (const frame of reader.frames()) {
       if ('error' in frame) {
         yield { failure: toDicomflowError(frame.error, { file: item.id, frame: frame.index }) };
@@ -153,6 +170,7 @@ async function* fileFrames(item: SourceItem, o: SampleOptions): AsyncGenerator<P
         file: item.id,
         subResolution: o.subResolution,
         partial: o.partial,
+        ...(mask ? { mask } : {}),
       });
       yield { decoded, frame: frame.index, description };
     }

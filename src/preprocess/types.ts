@@ -9,6 +9,7 @@
  * the file's values (double floats narrowed), which may hold NaN or ±Infinity.
  * Preprocessing turns it into a model-ready sample following a PreprocessSpec.
  */
+import type { MaskConfig } from './mask.js';
 
 export type StoredArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array;
 
@@ -62,6 +63,8 @@ export interface PreprocessSpec {
   invertMonochrome1: boolean;
   /** float32, or uint8 (VOI output in [0,1] scaled to 0..255 and rounded). */
   output: 'float32' | 'uint8';
+  /** preprocess.mask, checked; resolved per file into the decode task's FrameMask. */
+  mask?: MaskConfig | null;
 }
 
 /** A preprocessed sample, shape [height, width, channels], row-major, channels last. */

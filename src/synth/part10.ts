@@ -10,7 +10,7 @@ import { Tag } from '../dicom/tags.js';
 import { open } from 'node:fs/promises';
 import { syntaxInfo, TransferSyntax, type SyntaxInfo } from '../dicom/transfer-syntax.js';
 import { SynthOptionError } from '../errors.js';
-import { ITEM, SEQUENCE_DELIMITER, UNDEFINED_LENGTH, concat, elementHeader, formatDS, stringElement, ulElement, usElement } from './element-writer.js';
+import { ITEM, SEQUENCE_DELIMITER, UNDEFINED_LENGTH, concat, elementHeader, formatDS, stringElement, ulElement, usElement, type StringVr } from './element-writer.js';
 import { IMPLEMENTATION_CLASS_UID } from './uid.js';
 
 /** Storage SOP classes the writer picks by default. */
@@ -52,11 +52,18 @@ export interface Part10Spec {
   patientName?: string;
   /** Default 'CT' for CT Image Storage, else 'OT'. */
   modality?: string;
+  /** YYYYMMDD; default empty. */
+  studyDate?: string;
   /**
    * Whether lossy compression was applied (writes Lossy Image Compression
    * "01", ratio and method). Default: what the transfer syntax implies.
    */
   lossy?: boolean;
+  /**
+   * More string attributes (institution, station, manufacturer, study date, ...),
+   * written in tag order among the others. A tag the writer already writes is refused.
+   */
+  extra?: readonly { tag: number; vr: StringVr; value: string }[];
 }
 
 // The reader's tags, plus the ones only the writer needs (written in ascending order).
@@ -133,7 +140,7 @@ export function part10Chunks(spec: Part10Spec, frames: readonly Uint8Array[]): U
     stringElement(T.ImageType, 'CS', ct ? ['DERIVED', 'PRIMARY', 'AXIAL'] : ['DERIVED', 'SECONDARY']),
     stringElement(T.SOPClassUID, 'UI', sopClass),
     stringElement(T.SOPInstanceUID, 'UI', spec.ids.sopInstanceUid),
-    stringElement(T.StudyDate, 'DA', ''),
+    stringElement(T.StudyDate, 'DA', spec.studyDate ?? ''),
     stringElement(T.StudyTime, 'TM', ''),
     stringElement(T.AccessionNumber, 'SH', ''),
     stringElement(T.Modality, 'CS', modality),
@@ -170,7 +177,19 @@ export function part10Chunks(spec: Part10Spec, frames: readonly Uint8Array[]): U
     lossy && encodedBytes > 0 ? stringElement(T.LossyImageCompressionRatio, 'DS', formatDS(Number(((frameBytes * frames.length) / encodedBytes).toFixed(2)))) : null,
     lossy && METHOD[syntax.uid] ? stringElement(T.LossyImageCompressionMethod, 'CS', METHOD[syntax.uid]!) : null,
   ];
-  const header = concat([preamble, ulElement(T.FileMetaInformationGroupLength, metaBody.length), metaBody, ...elements.filter((e): e is Uint8Array => e !== null)]);
+  const tagOf = (e: Uint8Array) => ((e[0]! | (e[1]! << 8)) << 16) + (e[2]! | (e[3]! << 8));
+  const body = elements.filter((e): e is Uint8Array => e !== null);
+  if (spec.extra?.length) {
+    const written = new Set(body.map(tagOf));
+    for (const x of spec.extra) {
+      if (written.has(x.tag)) throw new SynthOptionError(`extra attribute (${x.tag.toString(16).padStart(8, '0')}) is one the writer writes itself`, { stage: 'bench', field: 'extra' });
+      written.add(x.tag);
+      body.push(stringElement(x.tag, x.vr, x.value));
+    }
+    // Data set elements go in ascending tag order (PS3.5 7.1).
+    body.sort((a, b) => tagOf(a) - tagOf(b));
+  }
+  const header = concat([preamble, ulElement(T.FileMetaInformationGroupLength, metaBody.length), metaBody, ...body]);
   return [header, ...pixelData(syntax, spec, frames, frameBytes)];
 }
 

@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto';
 import type { PipelineConfig } from '../config/schema.js';
 import { readDicom } from '../dicom/reader.js';
 import type { DicomflowError } from '../errors.js';
-import { toDicomflowError } from '../errors.js';
+import { ConfigError, toDicomflowError } from '../errors.js';
+import { AUDIT_ATTRIBUTES, SITE_ALIASES, groupingTag } from '../audit/attributes.js';
 import type { SourceItem } from '../sources/item.js';
 
 export interface Split {
@@ -25,8 +26,12 @@ export interface Split {
   problems: DicomflowError[];
 }
 
-/** PatientID or StudyInstanceUID of each item, read from the header only. */
-async function groupIds(items: readonly SourceItem[], by: 'patient' | 'study', parse: PipelineConfig['parse']): Promise<{ ids: (string | null)[]; problems: DicomflowError[] }> {
+/** PatientID, StudyInstanceUID or another attribute (a site) of each item, read from the header only. */
+async function groupIds(items: readonly SourceItem[], by: string, parse: PipelineConfig['parse']): Promise<{ ids: (string | null)[]; problems: DicomflowError[] }> {
+  const tag = by === 'patient' || by === 'study' ? null : groupingTag(by);
+  if (by !== 'patient' && by !== 'study' && tag === null) {
+    throw new ConfigError(`train.splitBy "${by}" is not patient, study, ${Object.keys(SITE_ALIASES).join(', ')}, an attribute keyword (${Object.keys(AUDIT_ATTRIBUTES).join(', ')}) or a tag like 0008,0080`, { stage: 'config', field: 'train.splitBy' });
+  }
   const ids: (string | null)[] = new Array(items.length).fill(null);
   const problems: DicomflowError[] = [];
   let next = 0;
@@ -34,10 +39,19 @@ async function groupIds(items: readonly SourceItem[], by: 'patient' | 'study', p
     while (next < items.length) {
       const i = next++;
       const item = items[i]!;
-      const r = readDicom(item.open({ chunkBytes: Math.min(parse.chunkBytes, 64 * 1024) }), { file: item.id, ...(item.size !== undefined ? { totalBytes: item.size } : {}), maxElementBytes: parse.maxElementBytes, maxFrameBytes: parse.maxFrameBytes });
+      const r = readDicom(item.open({ chunkBytes: Math.min(parse.chunkBytes, 64 * 1024) }), {
+        file: item.id,
+        ...(item.size !== undefined ? { totalBytes: item.size } : {}),
+        maxElementBytes: parse.maxElementBytes,
+        maxFrameBytes: parse.maxFrameBytes,
+        ...(tag !== null ? { attributes: [tag] } : {}),
+      });
       try {
         const d = await r.header();
-        ids[i] = by === 'patient' ? d.ids.patientId : d.ids.studyInstanceUid;
+        if (tag !== null) {
+          const v = (await r.attributes()).get(tag)?.trim().toUpperCase();
+          ids[i] = v ? `site:${v}` : null;
+        } else ids[i] = by === 'patient' ? d.ids.patientId : d.ids.studyInstanceUid;
       } catch (err) {
         problems.push(toDicomflowError(err, { file: item.id }));
       } finally {
@@ -56,7 +70,7 @@ function rank(seed: number, group: string): string {
 /** @example const { train, val } = await splitItems(items, { by: 'patient', fraction: 0.2, seed: 1, parse }); */
 export async function splitItems(
   items: readonly SourceItem[],
-  o: { by: 'patient' | 'study'; fraction: number; seed: number; parse: PipelineConfig['parse'] },
+  o: { by: string; fraction: number; seed: number; parse: PipelineConfig['parse'] },
 ): Promise<Split> {
   if (items.some((i) => i.split !== undefined)) {
     const isVal = (s: string | undefined) => s === 'val' || s === 'validation' || s === 'valid';
@@ -80,7 +94,7 @@ export async function splitItems(
     val,
     trainGroups: groups.slice(nVal).sort(),
     valGroups: [...valGroups].sort(),
-    method: `by ${o.by === 'patient' ? 'PatientID' : 'StudyInstanceUID'}: ${valGroups.size} of ${groups.length} groups held out${missing > 0 ? ` (${missing} file(s) without the id are their own group)` : ''}`,
+    method: `by ${o.by === 'patient' ? 'PatientID' : o.by === 'study' ? 'StudyInstanceUID' : `${SITE_ALIASES[o.by] ?? o.by} (held-out sites)`}: ${valGroups.size} of ${groups.length} groups held out${missing > 0 ? ` (${missing} file(s) without the ${o.by === 'patient' || o.by === 'study' ? 'id' : 'attribute'} are their own group)` : ''}`,
     problems,
   };
 }
