@@ -214,7 +214,7 @@ export async function createOcr(o: OcrOptions = {}): Promise<Ocr> {
         workerPath: workerPath as unknown as string,
         logger: () => {},
         errorHandler: (e: unknown) => fail(new Error(`OCR worker failed to start with the traineddata in ${langPath}: ${String(e)}`)),
-      }, process.env.CFG ? JSON.parse(process.env.CFG) : undefined),
+      }),
       failed,
     ]);
     threads.push((worker as unknown as { worker: NodeWorker }).worker);

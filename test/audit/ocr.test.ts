@@ -135,16 +135,16 @@ t.test('unreadable traineddata rejects createOcr instead of hanging or crashing'
   writeFileSync(join(dir, 'eng.traineddata.gz'), gzipSync(Buffer.from('not a traineddata file')));
   const warnings: string[] = [];
   await t.rejects(createOcr({ workers: 2, langPath: dir, onWarning: (m) => warnings.push(m) }), { message: /OCR worker failed to start with the traineddata in .*initialization failed/ });
-  // Tesseract's own complaint went to the callback (it arrives on another channel, so allow it a moment).
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  // Tesseract's own complaint went to the callback; it comes on another channel than the rejection, so allow it a moment.
+  for (let waited = 0; waited < 2000 && !warnings.some((w) => /load any languages/.test(w)); waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
   t.ok(warnings.some((w) => /load any languages/.test(w)), `Tesseract's messages reach onWarning (${JSON.stringify(warnings)})`);
 });
 
 t.test('OCR finds burned-in text in >= 95% of the slices with text and <= 2% of those without', async (t) => {
-  const N = 60;
+  const N = 100;
   const withText = Array.from({ length: N }, (_, i) => slice(i, true));
   const without = Array.from({ length: N }, (_, i) => slice(i, false));
-  t.equal(withText.filter((s) => s.window === SOFT_TISSUE).length, 12, 'a fifth of each set in a soft-tissue window');
+  t.equal(withText.filter((s) => s.window === SOFT_TISSUE).length, N / 5, 'a fifth of each set in a soft-tissue window');
 
   const started = performance.now();
   const warnings: string[] = [];
@@ -163,7 +163,7 @@ t.test('OCR finds burned-in text in >= 95% of the slices with text and <= 2% of 
   let words = 0;
   let wordsRead = 0;
   let boxes = 0;
-  let strayBoxes = 0;
+  const strayBoxes: string[] = [];
   const misses: string[] = [];
   withText.forEach((s, k) => {
     const r = textResults[k]!;
@@ -173,7 +173,9 @@ t.test('OCR finds burned-in text in >= 95% of the slices with text and <= 2% of 
     if (r.tokens.length > 0) found++;
     if (r.boxes.some((b) => s.boxes.some((burned) => intersects(b, burned)))) located++;
     boxes += r.boxes.length;
-    strayBoxes += r.boxes.filter((b) => !s.boxes.some((burned) => intersects(b, burned))).length;
+    r.boxes.forEach((b, j) => {
+      if (!s.boxes.some((burned) => intersects(b, burned))) strayBoxes.push(`seed ${s.seed}: ${r.tokens[j]} at ${JSON.stringify(b)}`);
+    });
     const want = burnedWords(s.lines);
     const got = new Set(r.tokens.map((w) => w.toUpperCase()));
     const hits = want.filter((w) => got.has(w)).length;
@@ -187,7 +189,7 @@ t.test('OCR finds burned-in text in >= 95% of the slices with text and <= 2% of 
   t.ok(found >= 0.95 * N, `text found in ${pct(found, N)} of the slices with text (need >= 95%)`);
   t.ok(falsePositives.length <= 0.02 * N, `text found in ${pct(falsePositives.length, N)} of the slices without (need <= 2%): ${falsePositives.join('; ')}`);
   t.ok(located >= 0.95 * N, `a returned box overlaps the burned text in ${pct(located, N)} of the slices with text`);
-  t.ok(strayBoxes <= 0.02 * Math.max(1, boxes), `${pct(strayBoxes, boxes)} of the returned boxes lie off the burned text`);
+  t.ok(strayBoxes.length <= 0.02 * Math.max(1, boxes), `${pct(strayBoxes.length, boxes)} of the returned boxes lie off the burned text: ${strayBoxes.join('; ')}`);
   t.ok(named >= 0.8 * N, `a burned word read exactly in ${pct(named, N)} of the slices with text (need >= 80%)`);
   t.comment(`words read exactly: ${pct(wordsRead, words)}; not all words read: ${misses.length ? misses.join('; ') : 'none'}`);
   t.comment(`start ${((ready - started) / 1000).toFixed(1)} s, ${2 * N} slices in ${((done - ready) / 1000).toFixed(1)} s on 2 workers; Tesseract printed ${warnings.length} message(s)`);
@@ -201,18 +203,23 @@ t.test('nothing reaches stdout but the caller\'s own output, and the process exi
     import { createOcr } from ${JSON.stringify(ocrUrl)};
     import { burnText } from ${JSON.stringify(textUrl)};
     const image = new Float32Array(200 * 200).fill(0.1);
-    const box = burnText(image, 200, 200, 'ST LUKES 2021-03-04', { row: 10, col: 10, scale: 2, value: 1 });
+    const boxes = ['ST LUKES', '2021-03-04'].map((text, k) => burnText(image, 200, 200, text, { row: 10 + 20 * k, col: 10, scale: 2, value: 1 }));
     const ocr = await createOcr();
     const r = await ocr.recognize(image, 200, 200);
     await ocr.close();
-    process.stdout.write(JSON.stringify({ box, tokens: r.tokens, boxes: r.boxes }) + '\\n');
+    process.stdout.write(JSON.stringify({ burned: boxes, tokens: r.tokens, boxes: r.boxes }) + '\\n');
   `;
   const child = spawnSync(process.execPath, [...process.execArgv, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
   t.equal(child.signal, null, 'exited by itself (no worker thread left running)');
   t.equal(child.status, 0, child.stderr);
   const lines = child.stdout.split('\n').filter((l) => l !== '');
   t.equal(lines.length, 1, `stdout holds only the caller's line: ${JSON.stringify(child.stdout)}`);
-  const out = JSON.parse(lines[0]!) as { box: Box; tokens: string[]; boxes: Box[] };
+  const out = JSON.parse(lines[0]!) as { burned: Box[]; tokens: string[]; boxes: Box[] };
   t.same(out.tokens, ['ST', 'LUKES', '2021-03-04']);
-  t.ok(out.boxes.every((b) => intersects(b, out.box)), 'boxes map back onto the burned text');
+  // Word boxes sit on their line of text, within a pixel or two of the glyphs.
+  const [first, second] = out.burned as [Box, Box];
+  for (const [k, line] of [first, first, second].entries()) {
+    const b = out.boxes[k]!;
+    t.ok(Math.abs(b[0] - line[0]) <= 2 && Math.abs(b[2] - line[2]) <= 2 && b[1] >= line[1] - 2 && b[3] <= line[3] + 2, `box ${JSON.stringify(b)} of ${out.tokens[k]} lies on ${JSON.stringify(line)}`);
+  }
 });
