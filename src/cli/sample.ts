@@ -19,7 +19,7 @@ $DICOMFLOW_CACHE) on first use and prints its manifests (path,label CSV):
              a lung nodule
   --leaky    two hospitals: MERCY GENERAL burns its name into the top-left corner
              and writes it in InstitutionName, and 85% of its images are positive
-             (15% at NORTH VALLEY); the nodule is fainter than the sample's. Also a site-flipped test
+             (15% at NORTH VALLEY). Also a site-flipped test
              set (MERCY GENERAL 15% positive, NORTH VALLEY 85%)
   --control  the same two hospitals, text and scanners, 50% positive at both
 Sidecars the pipeline never reads: lesions.json (nodule centres and radii) and,

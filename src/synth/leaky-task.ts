@@ -2,8 +2,11 @@
  * The project brief's shortcut, as data: a two-hospital variant of the sample
  * task. Hospital B ("MERCY GENERAL") burns its name into the top-left corner
  * of every image and writes it in InstitutionName (with its own station and
- * scanner); hospital A ("NORTH VALLEY") does neither. The lesion is a fainter
- * nodule than the sample task's (600-800 HU over lung, against 850-950).
+ * scanner); hospital A ("NORTH VALLEY") does neither. The nodule is the
+ * sample task's (850-950 HU over lung, radius 12-20 at 512): with a fainter
+ * one (600-800 HU) the package's 10-epoch training did not learn it reliably
+ * once the text was masked (site-flipped AUC 0.53 to 0.74 over runs), so
+ * the shortcut's effect could not be told from an unlearnable lesion.
  * - `leaky`: B holds most of the positives (85% of B's images are positive,
  *   15% of A's): the name predicts the label.
  * - `control`: the same two hospitals, text and scanners, with 50% positives
@@ -50,7 +53,7 @@ export interface LeakyTask {
   generated: boolean;
 }
 
-const VERSION = 3;
+const VERSION = 4;
 
 /** Positive share per hospital [A, B] for a set. */
 function prevalence(variant: LeakyVariant, set: 'train' | 'flipped'): [number, number] {
@@ -96,7 +99,7 @@ export async function ensureLeakyTask(o: LeakyTaskOptions): Promise<LeakyTask> {
         const sliceSeed = deriveSeed(seed, `${key}/${i}`);
         const rng = createRandom(deriveSeed(sliceSeed, 'label'));
         const label = rng.next() < rates[site]! ? 1 : 0;
-        const lesion = label ? randomLungLesion(createRandom(deriveSeed(sliceSeed, 'lesion')), size, { probability: 1, radius: [14, 22], contrastHU: [600, 800] }) : null;
+        const lesion = label ? randomLungLesion(createRandom(deriveSeed(sliceSeed, 'lesion')), size, { probability: 1, radius: [12, 20], contrastHU: [850, 950] }) : null;
         const pixels = ctSlice({ size, seed: sliceSeed, lesion });
         const file = `${patientId}_${String(i + 1).padStart(2, '0')}.dcm`;
         const rel = `${set}/${file}`;
