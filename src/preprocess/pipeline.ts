@@ -18,12 +18,16 @@
  *    padValue is in the units of the float output (after VOI and inversion).
  * 7. output: float32, or uint8 = round(clamp(x, 0, 1) * 255).
  *
+ * Steps 1 and 2 are one pass (fused.ts) for a grayscale frame that shrinks,
+ * with bit-identical results.
+ *
  * Memory: every step allocates at most one output buffer, and VOI and
  * inversion run in place on the buffer the previous step made here.
  */
 import type { PixelDescription } from '../dicom/description.js';
 import { toChannels } from './channels.js';
 import { toRgb } from './color.js';
+import { fusedSize, grayShrink } from './fused.js';
 import { invert } from './invert.js';
 import { grayToFloat, IDENTITY_RESCALE, modalityRange, rescaleFor } from './modality.js';
 import { fitInside, pad, resize } from './resize.js';
@@ -49,11 +53,20 @@ export function preprocess(frame: DecodedFrame, d: PixelDescription, spec: Prepr
   validateSpec(spec);
   const gray = frame.photometricInterpretation === 'MONOCHROME1' || frame.photometricInterpretation === 'MONOCHROME2';
   const rescale = gray && spec.modalityLut ? rescaleFor(d, frameIndex) : IDENTITY_RESCALE;
-  let img: FloatImage = gray ? grayToFloat(frame, rescale, frameIndex) : toRgb(frame, d.bitsStored, frameIndex);
-
-  const target = spec.target ?? { height: img.height, width: img.width };
-  const fitted = spec.resize === 'pad' ? fitInside(img.height, img.width, target.height, target.width) : target;
-  img = resize(img, fitted.height, fitted.width);
+  // Steps 1 and 2 in one pass when a grayscale frame shrinks: the same numbers (see fused.ts), without
+  // the full-size float image. Everywhere else they run one after the other.
+  const shrunk = gray ? fusedSize(frame, spec) : null;
+  let img: FloatImage;
+  let target: { height: number; width: number };
+  if (shrunk !== null) {
+    img = grayShrink(frame, rescale, shrunk.height, shrunk.width);
+    target = spec.target ?? shrunk; // never null here: fusedSize needs a target
+  } else {
+    img = gray ? grayToFloat(frame, rescale, frameIndex) : toRgb(frame, d.bitsStored, frameIndex);
+    target = spec.target ?? { height: img.height, width: img.width };
+    const fitted = spec.resize === 'pad' ? fitInside(img.height, img.width, target.height, target.width) : target;
+    img = resize(img, fitted.height, fitted.width);
+  }
 
   // In place: every buffer from here on was allocated above, never the caller's.
   img = applyVoi(img, spec.voi, d, img.data);

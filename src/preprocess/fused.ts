@@ -1,0 +1,157 @@
+/**
+ * Grayscale stored values -> modality LUT -> area shrink in one pass over the
+ * decoded buffer, straight to the target size: the same numbers as
+ * grayToFloat followed by resize, without the full-size Float32Array between
+ * them (16 MiB for a 2048x2048 radiograph, written once and read once).
+ *
+ * Bit-identical to the composed path by construction, not by tolerance:
+ * - each stored value goes through the modality LUT with the same expression
+ *   and branch as applyModalityLut and is rounded with Math.fround, which is
+ *   the ToFloat32 rounding a Float32Array store does, so every value is the
+ *   float32 grayToFloat would have stored (a value a boundary tap shares
+ *   between two outputs is simply converted twice; converting in the tap loop
+ *   instead of into a row buffer halved the time);
+ * - the taps and weights are resize.ts's (area coverage in units of 1/dst,
+ *   divided by src, in float64);
+ * - per output pixel the float64 sums run in resampleInto's order: for each
+ *   y tap in order, row = sum over x taps in order of wx * v, then
+ *   acc += wy * row, and acc is rounded to float32 once at the end. Only the
+ *   order *between* output pixels changes (row by row instead of pixel by
+ *   pixel), and each output's arithmetic is independent of the others.
+ *   The row sum of a source row does not depend on the output row, so a
+ *   boundary row shared by two output rows is summed once and reused.
+ *
+ * Only shrinking (or keeping) each axis is fused: growing uses bilinear taps
+ * and saves little (the source is the smaller image), so it stays composed.
+ */
+import type { Rescale } from '../dicom/description.js';
+import { fitInside } from './resize.js';
+import type { DecodedFrame, FloatImage, PreprocessSpec } from './types.js';
+
+/**
+ * The size the fused pass would produce for this frame and spec (the fitted
+ * size with 'pad'), or null when the composed path must run: not grayscale,
+ * a frame whose sample count disagrees with its size (grayToFloat reports
+ * that), no target, an axis that grows, or no resize at all.
+ *
+ * @example
+ *   fusedSize(frame2048, { ...spec, target: { height: 256, width: 256 } }) // { height: 256, width: 256 }
+ */
+export function fusedSize(frame: DecodedFrame, spec: Pick<PreprocessSpec, 'target' | 'resize'>): { height: number; width: number } | null {
+  const pi = frame.photometricInterpretation;
+  if (pi !== 'MONOCHROME1' && pi !== 'MONOCHROME2') return null;
+  if (frame.samplesPerPixel !== 1 || frame.pixels.length !== frame.width * frame.height) return null;
+  if (spec.target === null) return null;
+  const t = spec.target;
+  const fitted = spec.resize === 'pad' ? fitInside(frame.height, frame.width, t.height, t.width) : t;
+  if (fitted.height > frame.height || fitted.width > frame.width) return null;
+  if (fitted.height === frame.height && fitted.width === frame.width) return null;
+  return { height: fitted.height, width: fitted.width };
+}
+
+/**
+ * Whether preprocess() takes the fused pass for this frame and spec.
+ *
+ * @example
+ *   canFuse(ctFrame512, { ...spec, target: { height: 128, width: 128 } }) // true
+ */
+export function canFuse(frame: DecodedFrame, spec: Pick<PreprocessSpec, 'target' | 'resize'>): boolean {
+  return fusedSize(frame, spec) !== null;
+}
+
+/**
+ * grayToFloat(frame, rescale) resized to height x width (each no larger than
+ * the frame's), in one pass. Throws RangeError for a size fusedSize refuses.
+ *
+ * @example
+ *   grayShrink(frame, { slope: 1, intercept: -1024 }, 256, 256).data // HU, area means
+ */
+export function grayShrink(frame: DecodedFrame, rescale: Rescale, height: number, width: number): FloatImage {
+  const srcW = frame.width;
+  const srcH = frame.height;
+  if (!(height >= 1 && height <= srcH && width >= 1 && width <= srcW) || !Number.isInteger(height) || !Number.isInteger(width)) {
+    throw new RangeError(`grayShrink needs a size within ${srcH}x${srcW} (got ${height}x${width})`);
+  }
+  if (frame.pixels.length !== srcW * srcH) throw new RangeError(`frame of ${srcW}x${srcH} has ${frame.pixels.length} samples`);
+  const ty = shrinkTaps(srcH, height);
+  const tx = shrinkTaps(srcW, width);
+  const stored = frame.pixels;
+  const { first: xFirst, count: xCount, weight: xWeight } = tx;
+  const { slope, intercept } = rescale;
+  const identity = slope === 1 && intercept === 0;
+  const rowSum = new Float64Array(width); // horizontal sums of source row `loaded`
+  const acc = new Float64Array(width);
+  const out = new Float32Array(height * width);
+  let loaded = -1;
+  for (let oy = 0; oy < height; oy++) {
+    const yFirst = ty.first[oy]!;
+    const yCount = ty.count[oy]!;
+    const yOff = ty.offset[oy]!;
+    acc.fill(0);
+    for (let j = 0; j < yCount; j++) {
+      const sy = yFirst + j;
+      // Output rows move down monotonically, so a source row is only ever shared with the previous output row.
+      if (sy !== loaded) {
+        const base = sy * srcW;
+        // Shrinking taps are contiguous in tx.weight, output after output, so one running index walks them.
+        if (identity) {
+          for (let ox = 0, k = 0; ox < width; ox++) {
+            let x = base + xFirst[ox]!;
+            let r = 0;
+            for (const end = k + xCount[ox]!; k < end; k++, x++) r += xWeight[k]! * Math.fround(stored[x]!);
+            rowSum[ox] = r;
+          }
+        } else {
+          for (let ox = 0, k = 0; ox < width; ox++) {
+            let x = base + xFirst[ox]!;
+            let r = 0;
+            for (const end = k + xCount[ox]!; k < end; k++, x++) r += xWeight[k]! * Math.fround(stored[x]! * slope + intercept);
+            rowSum[ox] = r;
+          }
+        }
+        loaded = sy;
+      }
+      const wy = ty.weight[yOff + j]!;
+      for (let ox = 0; ox < width; ox++) acc[ox]! += wy * rowSum[ox]!;
+    }
+    out.set(acc, oy * width); // float64 -> float32, the same rounding as the composed store
+  }
+  return { data: out, width, height, channels: 1 };
+}
+
+interface Taps {
+  first: Int32Array;
+  count: Int32Array;
+  offset: Int32Array;
+  weight: Float64Array;
+}
+
+/**
+ * resize.ts's axis taps for dst <= src, the same expressions (its shrinking
+ * and same-size branches), so the weights are the same float64 numbers.
+ * Kept private there; the fused test pins the two together on every size it tries.
+ */
+function shrinkTaps(src: number, dst: number): Taps {
+  const first = new Int32Array(dst);
+  const count = new Int32Array(dst);
+  const offset = new Int32Array(dst);
+  const weight = new Float64Array(src + 2 * dst);
+  let k = 0;
+  for (let o = 0; o < dst; o++) {
+    offset[o] = k;
+    if (dst < src) {
+      const a = o * src;
+      const b = a + src;
+      const i0 = Math.floor(a / dst);
+      const i1 = Math.ceil(b / dst);
+      first[o] = i0;
+      count[o] = i1 - i0;
+      for (let i = i0; i < i1; i++) weight[k++] = (Math.min((i + 1) * dst, b) - Math.max(i * dst, a)) / src;
+    } else {
+      first[o] = o;
+      count[o] = 1;
+      weight[k++] = 1;
+    }
+  }
+  return { first, count, offset, weight };
+}
