@@ -29,19 +29,11 @@ import { rocAuc } from '../train/metrics.js';
 import { AUDIT_ATTRIBUTES, auditValue, readAuditHeader, type HeaderAttributes } from './attributes.js';
 import type { Ocr } from './ocr.js';
 import { PIXEL_PROPERTIES, pixelProperties } from './pixels.js';
-import { attributeCheck, DEFAULT_THRESHOLDS, quantileBins, type Category, type Status, type Thresholds } from './stats.js';
+import { attributeCheck, DEFAULT_THRESHOLDS, quantileBins, type AttributeCheck, type Category, type Status, type Thresholds } from './stats.js';
 
-export interface AuditCheck {
+export interface AuditCheck extends AttributeCheck {
   check: 'header' | 'pixel' | 'text';
   attribute: string;
-  n: number;
-  cardinality: number;
-  missing: number;
-  auc: number;
-  ci95: [number, number];
-  cramersV: number;
-  p: number;
-  status: Status;
 }
 
 export interface SitePrevalence {

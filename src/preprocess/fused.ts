@@ -25,7 +25,7 @@
  * and saves little (the source is the smaller image), so it stays composed.
  */
 import type { Rescale } from '../dicom/description.js';
-import { fitInside } from './resize.js';
+import { axisTaps, fitInside } from './resize.js';
 import type { DecodedFrame, FloatImage, PreprocessSpec } from './types.js';
 
 /**
@@ -73,8 +73,8 @@ export function grayShrink(frame: DecodedFrame, rescale: Rescale, height: number
     throw new RangeError(`grayShrink needs a size within ${srcH}x${srcW} (got ${height}x${width})`);
   }
   if (frame.pixels.length !== srcW * srcH) throw new RangeError(`frame of ${srcW}x${srcH} has ${frame.pixels.length} samples`);
-  const ty = shrinkTaps(srcH, height);
-  const tx = shrinkTaps(srcW, width);
+  const ty = axisTaps(srcH, height);
+  const tx = axisTaps(srcW, width);
   const stored = frame.pixels;
   const { first: xFirst, count: xCount, weight: xWeight } = tx;
   const { slope, intercept } = rescale;
@@ -119,39 +119,3 @@ export function grayShrink(frame: DecodedFrame, rescale: Rescale, height: number
   return { data: out, width, height, channels: 1 };
 }
 
-interface Taps {
-  first: Int32Array;
-  count: Int32Array;
-  offset: Int32Array;
-  weight: Float64Array;
-}
-
-/**
- * resize.ts's axis taps for dst <= src, the same expressions (its shrinking
- * and same-size branches), so the weights are the same float64 numbers.
- * Kept private there; the fused test pins the two together on every size it tries.
- */
-function shrinkTaps(src: number, dst: number): Taps {
-  const first = new Int32Array(dst);
-  const count = new Int32Array(dst);
-  const offset = new Int32Array(dst);
-  const weight = new Float64Array(src + 2 * dst);
-  let k = 0;
-  for (let o = 0; o < dst; o++) {
-    offset[o] = k;
-    if (dst < src) {
-      const a = o * src;
-      const b = a + src;
-      const i0 = Math.floor(a / dst);
-      const i1 = Math.ceil(b / dst);
-      first[o] = i0;
-      count[o] = i1 - i0;
-      for (let i = i0; i < i1; i++) weight[k++] = (Math.min((i + 1) * dst, b) - Math.max(i * dst, a)) / src;
-    } else {
-      first[o] = o;
-      count[o] = 1;
-      weight[k++] = 1;
-    }
-  }
-  return { first, count, offset, weight };
-}

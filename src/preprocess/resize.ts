@@ -82,14 +82,15 @@ export function pad(img: FloatImage, height: number, width: number, value: numbe
 }
 
 /** Source taps of each output index along one axis: taps of o are source first[o] .. first[o]+count[o]-1 with weight[offset[o] + k]. */
-interface Taps {
+export interface Taps {
   first: Int32Array;
   count: Int32Array;
   offset: Int32Array;
   weight: Float64Array;
 }
 
-function axisTaps(src: number, dst: number): Taps {
+/** Shared with the fused pass (fused.ts), so both use the same float64 weights. */
+export function axisTaps(src: number, dst: number): Taps {
   const first = new Int32Array(dst);
   const count = new Int32Array(dst);
   const offset = new Int32Array(dst);

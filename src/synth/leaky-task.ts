@@ -18,13 +18,12 @@
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeFrame, planEncoding, type Codec } from './encode.js';
-import { writePart10File } from './part10.js';
+import type { Codec } from './encode.js';
 import { ctSlice, randomLungLesion } from './phantom.js';
 import { createRandom, deriveSeed } from './random.js';
 import { burnText } from './text.js';
 import { makeUid } from './uid.js';
-import { defaultCacheDir } from './sample-task.js';
+import { defaultCacheDir, writeCtSlice } from './sample-task.js';
 
 export type LeakyVariant = 'leaky' | 'control';
 
@@ -107,39 +106,19 @@ export async function ensureLeakyTask(o: LeakyTaskOptions): Promise<LeakyTask> {
         else text[rel] = [];
         // The painter puts pixel k's centre at k + 0.5; the sidecar at k (as the sample task's).
         lesions[rel] = lesion ? [{ row: lesion.y - 0.5, col: lesion.x - 0.5, radius: lesion.radius }] : [];
-        const layout = { width: size, height: size, bitsStored: 16, signed: true, samples: 1 as const };
-        const plan = planEncoding(layout, codec, { lossless: true });
-        const codestream = await encodeFrame(pixels, layout, codec, { lossless: true });
-        await writePart10File(
-          join(dir, rel),
-          {
-            transferSyntax: plan.transferSyntax,
-            rows: size,
-            columns: size,
-            samplesPerPixel: 1,
-            bitsAllocated: 16,
-            bitsStored: 16,
-            pixelRepresentation: 1,
-            photometric: 'MONOCHROME2',
-            rescaleIntercept: 0,
-            rescaleSlope: 1,
-            windowCenter: -600,
-            windowWidth: 1500,
-            modality: 'CT',
-            studyDate: `2026${String(1 + (Math.floor(p / 2) % 12)).padStart(2, '0')}15`,
-            patientName: `Leaky^${set}^${p + 1}`,
-            ids: { patientId, studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: makeUid(`${key}/${i}`) },
-            extra: [
-              { tag: 0x00080070, vr: 'LO', value: h.manufacturer },
-              { tag: 0x00080080, vr: 'LO', value: h.name },
-              { tag: 0x00081010, vr: 'SH', value: h.station },
-              { tag: 0x00081090, vr: 'LO', value: h.model },
-              // Both write NO: B's text is in the pixels anyway, which the audit must find.
-              { tag: 0x00280301, vr: 'CS', value: 'NO' },
-            ],
-          },
-          [codestream],
-        );
+        await writeCtSlice(join(dir, rel), pixels, size, codec, {
+          studyDate: `2026${String(1 + (Math.floor(p / 2) % 12)).padStart(2, '0')}15`,
+          patientName: `Leaky^${set}^${p + 1}`,
+          ids: { patientId, studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: makeUid(`${key}/${i}`) },
+          extra: [
+            { tag: 0x00080070, vr: 'LO', value: h.manufacturer },
+            { tag: 0x00080080, vr: 'LO', value: h.name },
+            { tag: 0x00081010, vr: 'SH', value: h.station },
+            { tag: 0x00081090, vr: 'LO', value: h.model },
+            // Both write NO: B's text is in the pixels anyway, which the audit must find.
+            { tag: 0x00280301, vr: 'CS', value: 'NO' },
+          ],
+        });
         rows.push(`${file},${label}`);
         o.onProgress?.(++done, total);
       }

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFrame, planEncoding, type Codec } from './encode.js';
-import { writePart10File } from './part10.js';
+import { writePart10File, type Part10Spec } from './part10.js';
 import { ctSlice, randomLungLesion } from './phantom.js';
 import { createRandom, deriveSeed } from './random.js';
 import { makeUid } from './uid.js';
@@ -60,6 +60,37 @@ function writeLesions(path: string, seed: number, patients: number, slices: numb
   renameSync(`${path}.tmp`, path);
 }
 
+/**
+ * One square CT slice (HU, signed 16-bit, lung window) compressed losslessly
+ * with `codec` and written as Part-10; `more` adds or sets attributes. Shared
+ * by the sample task and its two-hospital variant.
+ */
+export async function writeCtSlice(path: string, pixels: Int16Array, size: number, codec: Codec, more: Pick<Part10Spec, 'ids'> & Partial<Part10Spec>): Promise<void> {
+  const layout = { width: size, height: size, bitsStored: 16, signed: true, samples: 1 as const };
+  const plan = planEncoding(layout, codec, { lossless: true });
+  const codestream = await encodeFrame(pixels, layout, codec, { lossless: true });
+  await writePart10File(
+    path,
+    {
+      transferSyntax: plan.transferSyntax,
+      rows: size,
+      columns: size,
+      samplesPerPixel: 1,
+      bitsAllocated: 16,
+      bitsStored: 16,
+      pixelRepresentation: 1,
+      photometric: 'MONOCHROME2',
+      rescaleIntercept: 0,
+      rescaleSlope: 1,
+      windowCenter: -600,
+      windowWidth: 1500,
+      modality: 'CT',
+      ...more,
+    },
+    [codestream],
+  );
+}
+
 /** Bump when the same options would give different files. */
 const VERSION = 1;
 
@@ -101,30 +132,10 @@ export async function ensureSampleTask(options: SampleTaskOptions = {}): Promise
     for (let i = 0; i < slices; i++) {
       const { sliceSeed, label, lesion, file } = slicePlan(seed, p, i);
       const pixels = ctSlice({ size, seed: sliceSeed, lesion });
-      const layout = { width: size, height: size, bitsStored: 16, signed: true, samples: 1 as const };
-      const plan = planEncoding(layout, codec, { lossless: true });
-      const codestream = await encodeFrame(pixels, layout, codec, { lossless: true });
-      await writePart10File(
-        join(dir, file),
-        {
-          transferSyntax: plan.transferSyntax,
-          rows: size,
-          columns: size,
-          samplesPerPixel: 1,
-          bitsAllocated: 16,
-          bitsStored: 16,
-          pixelRepresentation: 1,
-          photometric: 'MONOCHROME2',
-          rescaleIntercept: 0,
-          rescaleSlope: 1,
-          windowCenter: -600,
-          windowWidth: 1500,
-          modality: 'CT',
-          patientName: `Sample^${p + 1}`,
-          ids: { patientId, studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: makeUid(`sample/${seed}/${p}/${i}`) },
-        },
-        [codestream],
-      );
+      await writeCtSlice(join(dir, file), pixels, size, codec, {
+        patientName: `Sample^${p + 1}`,
+        ids: { patientId, studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: makeUid(`sample/${seed}/${p}/${i}`) },
+      });
       rows.push(`${file},${label}`);
       options.onProgress?.(p * slices + i + 1, total);
     }
