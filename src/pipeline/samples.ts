@@ -168,7 +168,8 @@ async function* fileFrames(item: SourceItem, o: SampleOptions): AsyncGenerator<P
         spec: o.spec,
         frameIndex: frame.index,
         file: item.id,
-        subResolution: o.subResolution,
+        // OCR reads text at the file's own resolution: a J2K frame decoded at a quarter of it loses small text.
+        subResolution: o.subResolution && !mask?.text,
         partial: o.partial,
         ...(mask ? { mask } : {}),
       });
