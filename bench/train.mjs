@@ -2,10 +2,17 @@
 // Training throughput per backend on the sample model (the small CNN at
 // 128x128x1, batch 16, Adam) and the same batches, each backend in its own
 // process; then the data-wait fraction when the real pipeline feeds the
-// trainer (streaming, decoding and training the sample task).
+// trainer (streaming, decoding and training the sample task). The peer, in the
+// same run when Debian's python3-torch is installed: PyTorch on the CPU with the
+// same model, batches (exported by the wasm run), batch size and optimizer, with
+// 2 threads and with 1 (bench/peer/train_torch.py).
 //
-//   node bench/train.mjs [--size 128] [--steps 10] [--cpu-steps 1] [--epochs 3] [--skip-cpu]
-import { existsSync } from 'node:fs';
+//   node bench/train.mjs [--size 128] [--steps 10] [--cpu-steps 1] [--epochs 3] [--skip-cpu] [--skip-torch]
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { child, requireBuild, table, writeResult } from './lib/common.mjs';
@@ -18,6 +25,7 @@ const { values } = parseArgs({
     'cpu-steps': { type: 'string', default: '1' },
     epochs: { type: 'string', default: '3' },
     'skip-cpu': { type: 'boolean', default: false },
+    'skip-torch': { type: 'boolean', default: false },
   },
 });
 const backends = ['wasm'];
@@ -29,11 +37,23 @@ try {
   process.stderr.write('bench/train: @tensorflow/tfjs-node is not installed here; measuring wasm and cpu only\n');
 }
 const compute = [];
+const exported = mkdtempSync(join(tmpdir(), 'dicomflow-bench-train-'));
 for (const backend of backends) {
   const steps = backend === 'cpu' ? values['cpu-steps'] : values.steps;
   process.stderr.write(`bench/train: ${backend}, ${steps} step(s) after warm-up\n`);
-  compute.push(child('./train-run.mjs', ['--backend', backend, '--steps', steps, '--warmup', backend === 'cpu' ? '1' : '2', '--size', values.size]));
+  compute.push(child('./train-run.mjs', ['--backend', backend, '--steps', steps, '--warmup', backend === 'cpu' ? '1' : '2', '--size', values.size, ...(backend === 'wasm' ? ['--export', exported] : [])]));
 }
+// The peer: PyTorch on the same batches, 2 threads (the machine's cores) and 1.
+const torchOk = !values['skip-torch'] && spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+if (!torchOk && !values['skip-torch']) process.stderr.write('bench/train: python3-torch is not installed (apt-get install python3-torch): no PyTorch peer\n');
+for (const threads of torchOk ? [2, 1] : []) {
+  process.stderr.write(`bench/train: PyTorch peer, ${threads} thread(s)\n`);
+  const r = spawnSync('/usr/bin/python3', [fileURLToPath(new URL('./peer/train_torch.py', import.meta.url)), exported, '--threads', String(threads), '--steps', values.steps], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`train_torch.py failed (${r.status}): ${r.stderr}`);
+  compute.push(JSON.parse(r.stdout.trim().split('\n').at(-1)));
+}
+rmSync(exported, { recursive: true, force: true });
+const torch2 = compute.find((r) => String(r.backend).includes('2 thread'));
 const wasm = compute.find((r) => r.backend === 'wasm');
 const cpu = compute.find((r) => r.backend === 'cpu');
 
@@ -49,6 +69,7 @@ const result = {
   batchSize: 16,
   compute,
   wasmOverCpu: wasm && cpu ? wasm.imagesPerSecond / cpu.imagesPerSecond : null,
+  wasmOverPytorch: wasm && torch2 ? wasm.imagesPerSecond / torch2.imagesPerSecond : null,
   pipelineFed: {
     backend: fed.backend,
     epochs: fed.epochs,
@@ -61,6 +82,7 @@ const result = {
 const path = writeResult('train', result);
 console.log(table(['backend', 'median step (batch 16)', 'images/s'], compute.map((r) => [r.backend, `${(r.medianStepMs / 1000).toFixed(3)} s`, r.imagesPerSecond.toFixed(2)])));
 if (result.wasmOverCpu) console.log(`\nwasm / cpu: ${result.wasmOverCpu.toFixed(1)}x (same model, same batches, measured in this run)`);
+if (result.wasmOverPytorch) console.log(`wasm / PyTorch (2 threads): ${result.wasmOverPytorch.toFixed(2)}x (same model, batches, batch size and optimizer, measured in this run)`);
 console.log(`\nfed by the pipeline (sample task, wasm, ${fed.epochs} epochs): ${fed.imagesPerSecond.toFixed(1)} images/s, data-wait fraction ${(fed.dataWaitFraction * 100).toFixed(1)}%`);
 console.log(table(['epoch', 'images/s', 'data wait'], result.pipelineFed.perEpoch.map((e) => [e.epoch, e.imagesPerSecond.toFixed(1), `${(e.dataWaitFraction * 100).toFixed(1)}%`])));
 console.log(`\nJSON: ${path}`);
