@@ -55,8 +55,8 @@ export interface HeaderAttributes {
 }
 
 /** Reads one item's header (only the header) for the audit. */
-export async function readAuditHeader(item: SourceItem, parse: PipelineConfig['parse'], extraTags: readonly number[] = []): Promise<HeaderAttributes & { extra: Map<number, string> }> {
-  const tags = [...Object.values(AUDIT_ATTRIBUTES).map((a) => a.tag), ...extraTags];
+export async function readAuditHeader(item: SourceItem, parse: PipelineConfig['parse']): Promise<HeaderAttributes> {
+  const tags = Object.values(AUDIT_ATTRIBUTES).map((a) => a.tag);
   const r = readDicom(item.open({ chunkBytes: Math.min(parse.chunkBytes, 64 * 1024) }), {
     file: item.id,
     ...(item.size !== undefined ? { totalBytes: item.size } : {}),
@@ -72,7 +72,7 @@ export async function readAuditHeader(item: SourceItem, parse: PipelineConfig['p
       const v = raw.get(a.tag)?.split('\\')[0]?.trim();
       values[k] = v ? v : null;
     }
-    return { description, values, extra: raw };
+    return { description, values };
   } finally {
     await r.close();
   }

@@ -91,3 +91,35 @@ export function describeSources(sources: PipelineConfig['sources'], fromCommandL
 export function noPositionals(command: string, positionals: string[]): void {
   if (positionals.length > 0) throw new UsageError(`${command} takes no arguments (got ${positionals.map((p) => JSON.stringify(p)).join(' ')})`, { stage: 'cli' });
 }
+
+/**
+ * A numeric flag's value (undefined when not given), checked: a usage error
+ * names the flag and the range.
+ *
+ * @example numberFlag(values, 'samples', { int: true, min: 1 }) // --samples 25 -> 25; --samples x -> DF_ERR_USAGE
+ */
+export function numberFlag(values: Record<string, unknown>, name: string, o: { min?: number; max?: number; int?: boolean } = {}): number | undefined {
+  const v = values[name];
+  if (v === undefined) return undefined;
+  const lo = o.min ?? Number.NEGATIVE_INFINITY;
+  const hi = o.max ?? Number.POSITIVE_INFINITY;
+  const n = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || n < lo || n > hi || (o.int && !Number.isInteger(n))) {
+    const range = Number.isFinite(lo) && Number.isFinite(hi) ? ` from ${lo} to ${hi}` : Number.isFinite(lo) ? ` >= ${lo}` : Number.isFinite(hi) ? ` <= ${hi}` : '';
+    throw new UsageError(`--${name} must be ${o.int ? 'an integer' : 'a number'}${range} (got ${JSON.stringify(v)})`, { stage: 'cli', field: name });
+  }
+  return n;
+}
+
+/**
+ * The preprocessing fields the command line set (out of all its config
+ * overrides), with their checked values: what overrides a checkpoint's
+ * recorded preprocessing in predict and explain.
+ */
+export function preprocessFlags(overrides: Record<string, unknown>, config: PipelineConfig): Partial<PipelineConfig['preprocess']> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(overrides)) {
+    if (key.startsWith('preprocess.')) out[key.slice('preprocess.'.length)] = (config.preprocess as Record<string, unknown>)[key.slice('preprocess.'.length)];
+  }
+  return out as Partial<PipelineConfig['preprocess']>;
+}

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { audit } from '../audit/audit.js';
-import { configOverrides, describeSources, parseCommandLine, sourceOverrides } from './args.js';
+import { configOverrides, describeSources, numberFlag, parseCommandLine, sourceOverrides } from './args.js';
 import { Progress } from './progress.js';
 import { forTerminal, jsonLine, recordLine } from './terminal.js';
 
@@ -62,19 +62,12 @@ export async function auditCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${AUDIT_HELP}\n`);
     return 0;
   }
-  const num = (name: string, lo: number, hi: number, int: boolean): number | undefined => {
-    const v = values[name];
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || n < lo || n > hi || (int && !Number.isInteger(n))) throw new UsageError(`--${name} must be ${int ? 'an integer' : 'a number'} from ${lo} to ${hi} (got ${JSON.stringify(v)})`, { stage: 'cli', field: name });
-    return n;
-  };
-  const warn = num('warn', 0.5, 1, false) ?? 0.6;
-  const fail = num('fail', 0.5, 1, false) ?? 0.75;
+  const warn = numberFlag(values, 'warn', { min: 0.5, max: 1 }) ?? 0.6;
+  const fail = numberFlag(values, 'fail', { min: 0.5, max: 1 }) ?? 0.75;
   if (fail < warn) throw new UsageError(`--fail (${fail}) must not be below --warn (${warn})`, { stage: 'cli', field: 'fail' });
-  const ocrWorkers = num('ocr-workers', 1, 64, true);
+  const ocrWorkers = numberFlag(values, 'ocr-workers', { int: true, min: 1, max: 64 });
   if (values['no-ocr'] && ocrWorkers !== undefined) throw new UsageError('--ocr-workers with --no-ocr: there is no OCR to run', { stage: 'cli', field: 'ocr-workers' });
-  const seed = num('seed', 0, Number.MAX_SAFE_INTEGER, true);
+  const seed = numberFlag(values, 'seed', { int: true, min: 0 });
   const named = sourceOverrides(positionals, values);
   const { config } = loadConfig(typeof values.config === 'string' ? values.config : DEFAULT_CONFIG, { ...configOverrides(values), ...named });
   const abs = (p: string) => (p.startsWith('/') ? p : `${process.cwd()}/${p}`);

@@ -5,11 +5,10 @@
  */
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
-import type { PipelineConfig } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import { checksTable, explain, type CheckOptions } from '../explain/explain.js';
 import { DEFAULT_METHOD_OPTIONS, DEFAULT_METHODS, METHODS, type Method } from '../explain/methods.js';
-import { configOverrides, describeSources, parseCommandLine, sourceOverrides } from './args.js';
+import { configOverrides, describeSources, numberFlag, parseCommandLine, preprocessFlags, sourceOverrides } from './args.js';
 import { Progress } from './progress.js';
 import { forTerminal, jsonLine, recordLine } from './terminal.js';
 
@@ -66,14 +65,6 @@ Options:
 
 Exit status: 0 every frame explained, 1 some input failed, 2 usage or config error.`;
 
-const num = (name: string, v: unknown, int: boolean, min: number): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || (int && !Number.isInteger(n)) || n < min) {
-    throw new UsageError(`--${name} must be ${int ? 'an integer' : 'a number'} >= ${min} (got ${JSON.stringify(v)})`, { stage: 'cli', field: name });
-  }
-  return n;
-};
 
 export async function explainCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, {
@@ -114,29 +105,26 @@ export async function explainCommand(argv: string[]): Promise<number> {
     if (values[flag] !== undefined && !uses) throw new UsageError(`--${flag} is an option of ${method}, which --method does not include`, { stage: 'cli', field: flag });
   }
   const db = values['deletion-baseline'];
-  const deletionBaseline = db === undefined || db === 'blur' ? 'blur' : num('deletion-baseline', db, false, Number.NEGATIVE_INFINITY)!;
+  const deletionBaseline = db === undefined || db === 'blur' ? 'blur' : numberFlag(values, 'deletion-baseline')!;
   const named = sourceOverrides(positionals, values);
   const overrides = { ...configOverrides(values), ...named };
   if (typeof values.backend === 'string') overrides['train.backend'] = values.backend;
   const { config } = loadConfig(typeof values.config === 'string' ? values.config : DEFAULT_CONFIG, overrides);
   if (config.sources.dataset !== null) throw new UsageError('explain reads DICOM sources; a dicomflow dataset (--dataset) does not keep the frames\' geometry: name the DICOM files instead', { stage: 'cli', field: 'dataset' });
-  const preprocessOverrides: Partial<PipelineConfig['preprocess']> = {};
-  for (const key of Object.keys(overrides)) {
-    if (key.startsWith('preprocess.')) (preprocessOverrides as Record<string, unknown>)[key.slice('preprocess.'.length)] = (config.preprocess as Record<string, unknown>)[key.slice('preprocess.'.length)];
-  }
+  const preprocessOverrides = preprocessFlags(overrides, config);
   const abs = (p: string) => (p.startsWith('/') ? p : `${process.cwd()}/${p}`);
   const check: CheckOptions | false = values.check
     ? {
         ...(typeof values.truth === 'string' ? { truth: abs(values.truth) } : {}),
-        ...(values.tolerance !== undefined ? { tolerance: num('tolerance', values.tolerance, false, 0)! } : {}),
+        ...(values.tolerance !== undefined ? { tolerance: numberFlag(values, 'tolerance', { min: 0 })! } : {}),
         deletionBaseline,
       }
     : false;
-  const samples = num('samples', values.samples, true, 1);
-  const noise = num('noise', values.noise, false, 0);
-  const steps = num('steps', values.steps, true, 1);
-  const baseline = num('baseline', values.baseline, false, Number.NEGATIVE_INFINITY);
-  const seed = num('seed', values.seed, true, 0);
+  const samples = numberFlag(values, 'samples', { int: true, min: 1 });
+  const noise = numberFlag(values, 'noise', { min: 0 });
+  const steps = numberFlag(values, 'steps', { int: true, min: 1 });
+  const baseline = numberFlag(values, 'baseline');
+  const seed = numberFlag(values, 'seed', { int: true, min: 0 });
   const json = Boolean(values.json);
   const progress = new Progress();
   const log = (line: string) => {

@@ -4,10 +4,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
-import type { PipelineConfig } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import { predict } from '../train/predict.js';
-import { configOverrides, describeSources, parseCommandLine, sourceOverrides } from './args.js';
+import { configOverrides, describeSources, numberFlag, parseCommandLine, preprocessFlags, sourceOverrides } from './args.js';
 import { forTerminal, jsonLine, recordLine } from './terminal.js';
 
 const DEFAULT_CONFIG = fileURLToPath(new URL('../../pipeline.config.json', import.meta.url));
@@ -35,10 +34,7 @@ export async function predictCommand(argv: string[]): Promise<number> {
   if (typeof values.backend === 'string') overrides['train.backend'] = values.backend;
   const { config } = loadConfig(typeof values.config === 'string' ? values.config : DEFAULT_CONFIG, overrides);
   // Only what the command line says about preprocessing overrides the checkpoint's.
-  const preprocessOverrides: Partial<PipelineConfig['preprocess']> = {};
-  for (const key of Object.keys(overrides)) {
-    if (key.startsWith('preprocess.')) (preprocessOverrides as Record<string, unknown>)[key.slice('preprocess.'.length)] = (config.preprocess as Record<string, unknown>)[key.slice('preprocess.'.length)];
-  }
+  const preprocessOverrides = preprocessFlags(overrides, config);
   const json = Boolean(values.json);
   const log = (line: string) => process.stderr.write(`${forTerminal(line)}\n`);
   log(`sources: ${describeSources(config.sources, Object.keys(named).length > 0)}`);

@@ -136,6 +136,11 @@ export function boxBlur(img: Float32Array, h: number, w: number, c: number, r: n
   return out;
 }
 
+/** The blurred copy deletion and insertion use: a box blur of radius max(1, h / 16). */
+export function blurImage(img: Float32Array, shape: readonly [number, number, number]): Float32Array {
+  return boxBlur(img, shape[0], shape[1], shape[2], Math.max(1, Math.round(shape[0] / 16)));
+}
+
 function trapezoid(ys: ArrayLike<number>): number {
   let s = 0;
   for (let i = 1; i < ys.length; i++) s += (ys[i - 1]! + ys[i]!) / 2;
@@ -145,12 +150,19 @@ function trapezoid(ys: ArrayLike<number>): number {
 /**
  * Deletion and insertion AUC for one image [h, w, c] and its map [h, w]:
  * `steps` + 1 images scored in one batch per curve. Deleted pixels take
- * `baseline`; insertion starts from a box blur of radius max(1, h / 16).
+ * `baseline`; insertion starts from a box blur of radius max(1, h / 16)
+ * (`blurImage`; pass it as `o.blurred` when one image is scored for several maps).
  */
-export function deletionInsertion(model: tf.LayersModel, img: Float32Array, shape: readonly [number, number, number], map: ArrayLike<number>, o: { steps: number; baseline: number | 'blur' }): CurveResult {
+export function deletionInsertion(
+  model: tf.LayersModel,
+  img: Float32Array,
+  shape: readonly [number, number, number],
+  map: ArrayLike<number>,
+  o: { steps: number; baseline: number | 'blur'; blurred?: Float32Array },
+): CurveResult {
   const [h, w, c] = shape;
   const order = Array.from({ length: h * w }, (_, i) => i).sort((i, j) => map[j]! - map[i]! || i - j);
-  const blurred = boxBlur(img, h, w, c, Math.max(1, Math.round(h / 16)));
+  const blurred = o.blurred ?? blurImage(img, shape);
   const per = h * w * c;
   const del = new Float32Array(per * (o.steps + 1));
   const ins = new Float32Array(per * (o.steps + 1));

@@ -24,7 +24,7 @@ import { npyBytes } from '../cli/npy.js';
 import { openForScoring } from '../train/predict.js';
 import { splitItems } from '../train/split.js';
 import { anatomy, type ModelAnatomy } from './anatomy.js';
-import { deletionInsertion, hits, peakOf, randomizedCopy, randomMap, randomPointHitRate, spearman, type Finding } from './checks.js';
+import { blurImage, deletionInsertion, hits, peakOf, randomizedCopy, randomMap, randomPointHitRate, spearman, type Finding } from './checks.js';
 import { DEFAULT_METHOD_OPTIONS, METHODS, saliency, type Method, type MethodOptions } from './methods.js';
 import { contactSheet, overlayPng, type SheetFrame } from './render.js';
 
@@ -272,6 +272,8 @@ export async function explain(config: PipelineConfig, o: ExplainOptions): Promis
           const image = b.xs.subarray(i * n * ch, (i + 1) * n * ch);
           const findings = truth?.get(id.file) ?? [];
           const checked = check && findings.length > 0;
+          // One blurred copy per image, shared by every method's deletion and insertion curves.
+          const blurred = checked ? blurImage(image, [h, w, ch]) : undefined;
           for (const [r, run] of runs.entries()) {
             const into = run.weights === 'trained' ? sheet : sheetRandom;
             const row: SheetFrame = { file: id.file, frame: id.frame, score: scores[i]!, pngs: {}, ...(label !== undefined ? { label } : {}) };
@@ -284,7 +286,7 @@ export async function explain(config: PipelineConfig, o: ExplainOptions): Promis
               const peak = toFramePixels(peakIn, [h, w], frameSize, c.preprocess.resize);
               if (run.weights === 'trained' && checked) {
                 pointing.get(m)!.push(hits(peak, findings, tolerance));
-                const cv = deletionInsertion(ck.model, image, [h, w, ch], map, { steps, baseline: deletionBaseline });
+                const cv = deletionInsertion(ck.model, image, [h, w, ch], map, { steps, baseline: deletionBaseline, ...(blurred ? { blurred } : {}) });
                 curves.get(m)!.deletion.push(cv.deletion);
                 curves.get(m)!.insertion.push(cv.insertion);
               }
@@ -316,7 +318,7 @@ export async function explain(config: PipelineConfig, o: ExplainOptions): Promis
           if (checked && frameSize) {
             base.centre.push(hits([(frameSize[0] - 1) / 2, (frameSize[1] - 1) / 2], findings, tolerance));
             base.random.push(randomPointHitRate(frameSize[0], frameSize[1], findings, tolerance));
-            const cv = deletionInsertion(ck.model, image, [h, w, ch], randomMap(n, seed * 7 + frames), { steps, baseline: deletionBaseline });
+            const cv = deletionInsertion(ck.model, image, [h, w, ch], randomMap(n, seed * 7 + frames), { steps, baseline: deletionBaseline, ...(blurred ? { blurred } : {}) });
             base.deletion.push(cv.deletion);
             base.insertion.push(cv.insertion);
           }
