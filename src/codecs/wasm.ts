@@ -19,11 +19,17 @@ export interface CodecModuleSpec {
   binary: string;
   /** File name of the binary in an override folder (DICOMFLOW_WASM_DIR, or a staged wasm/). */
   wasmFile: string;
+  /**
+   * glue and binary are absolute paths of a build that ships with dicomflow
+   * (wasm/own/), used as they are: decode.wasmDir and staging are for the
+   * codec packages' binaries.
+   */
+  fixedPath?: boolean;
 }
 
 /** The package that holds a codec, for messages: '@cornerstonejs/codec-openjpeg'. */
 function packageOf(spec: CodecModuleSpec): string {
-  return spec.glue.replace(/\/wasmjs$/, '');
+  return spec.fixedPath ? 'dicomflow' : spec.glue.replace(/\/wasmjs$/, '');
 }
 
 let configuredDir: string | null = null;
@@ -45,6 +51,10 @@ export function useWasmDir(dir: string | null): void {
  * 3. the codec package's `.wasm` export, resolved like any dependency.
  */
 export function wasmBinaryPath(spec: CodecModuleSpec): string {
+  if (spec.fixedPath) {
+    if (!existsSync(spec.binary)) throw new CodecMissingError(`codec binary ${spec.binary} is missing (it ships with dicomflow: reinstall, or rebuild it with wasm/own/build.sh)`, { stage: 'decode' });
+    return spec.binary;
+  }
   const env = process.env.DICOMFLOW_WASM_DIR;
   const dir = configuredDir ?? (env !== undefined && env !== '' ? env : null);
   if (dir !== null) {

@@ -21,6 +21,8 @@ interface WaveletDecoder {
   getFrameInfo(): FrameInfo;
   getDecodedBuffer(): Uint8Array;
   delete(): void;
+  /** Present on the own OpenJPEG build: false lets a codestream that stops early decode what it holds. */
+  strict?: boolean;
 }
 type WaveletModule = Record<string, new () => WaveletDecoder>;
 
@@ -76,11 +78,11 @@ function guardLayout(name: string, h: J2kHeader): void {
   }
 }
 
-export function waveletCodec(name: string, spec: CodecModuleSpec, decoderClass: string, load: ModuleLoader = loadCodecModule): Codec {
+export function waveletCodec(name: string, spec: CodecModuleSpec, decoderClass: string, load: ModuleLoader = loadCodecModule, fresh?: () => Codec): Codec {
   let module: WaveletModule | undefined;
   const codec: Codec = {
     name,
-    fresh: () => waveletCodec(name, spec, decoderClass, freshCodecModule),
+    fresh: fresh ?? (() => waveletCodec(name, spec, decoderClass, freshCodecModule)),
     async init() {
       module ??= await load<WaveletModule>(spec);
     },
@@ -104,6 +106,8 @@ export function waveletCodec(name: string, spec: CodecModuleSpec, decoderClass: 
       return withFreshDecoder(name, spec, () => new module![decoderClass]!(), () => (module = undefined), ({ decoder: dec, logged }) => {
         // The bare codestream: OpenJPEG would take the JP2 file too, but OpenJPH would not.
         dec.getEncodedBuffer(codestream.length).set(codestream);
+        // A cut-short codestream decodes in part only when the caller allows it (the codec still reports the damage).
+        if ('strict' in dec) dec.strict = options.partial !== 'allow';
         const log = logged(() => (level > 0 ? dec.decodeSubResolution(level, 0) : dec.decode()));
         const errors = log.filter((l) => ERROR_LINE.test(l));
         if (errors.length > 0) throw new DecodeError(`${name} could not decode the frame: ${errors.join('; ')}`, { stage: 'decode' }, { details: { codec: name } });

@@ -1,0 +1,121 @@
+/**
+ * dicomflow's own WebAssembly build of OpenJPEG (wasm/own/: built by
+ * wasm/own/build.sh from Debian's openjpeg2 source, -O3 with SIMD128), behind
+ * the same decoder interface as the cornerstone build's embind class, so the
+ * wavelet codec drives either one.
+ *
+ * What it adds: OpenJPEG 2.5's non-strict mode. A codestream cut after the
+ * packets of the resolution levels wanted (a prefix read) decodes at that
+ * level to the same pixels as the whole codestream; the cornerstone build
+ * refuses such a codestream.
+ *
+ * The C entry point (wasm/own/openjpeg_df.c) makes a codec, stream and image
+ * per call and frees them before it returns: nothing of one frame is left
+ * for the next but buffers this class frees in delete().
+ */
+import { fileURLToPath } from 'node:url';
+import type { FrameInfo } from './types.js';
+import type { CodecModuleSpec } from './wasm.js';
+
+/** The build in wasm/own/, found by path (it ships in the package, not in a dependency). */
+export const OPENJPEG_OWN: CodecModuleSpec = {
+  glue: fileURLToPath(new URL('../../wasm/own/openjpeg-simd.cjs', import.meta.url)),
+  binary: fileURLToPath(new URL('../../wasm/own/openjpeg-simd.wasm', import.meta.url)),
+  wasmFile: 'openjpeg-simd.wasm',
+  fixedPath: true,
+};
+
+/** The raw Emscripten module: C functions and the heap. */
+export interface OwnOpenJpegRaw {
+  _df_decode(data: number, length: number, reduce: number, layers: number, strict: number, frame: number): number;
+  _df_malloc(n: number): number;
+  _df_free(p: number): void;
+  _df_version(): number;
+  UTF8ToString(p: number): string;
+  HEAPU8: Uint8Array;
+  HEAP32: Int32Array;
+}
+
+const STEPS: Record<number, string> = { [-1]: 'setting up the decoder', [-2]: 'reading the main header', [-3]: 'setting the resolution level', [-5]: 'decoding', [-6]: 'components of different sizes or precisions', [-7]: 'out of memory' };
+/** sizeof(df_frame): eight 32-bit fields. */
+const FRAME_BYTES = 32;
+
+/**
+ * One frame's decoder: the embind-like interface the wavelet codec uses.
+ * `strict = false` lets a codestream that stops early decode what it holds.
+ */
+export class OwnJ2kDecoder {
+  strict = true;
+  private input = 0;
+  private inputLength = 0;
+  private frame = 0;
+  private pixels = 0;
+  private info: FrameInfo = { width: 0, height: 0, bitsPerSample: 0, componentCount: 0, isSigned: false };
+  private pixelBytes = 0;
+
+  constructor(private readonly m: OwnOpenJpegRaw) {}
+
+  getEncodedBuffer(length: number): Uint8Array {
+    this.release();
+    this.input = this.m._df_malloc(length);
+    if (this.input === 0) throw new Error(`out of memory for a ${length}-byte codestream`);
+    this.inputLength = length;
+    return this.m.HEAPU8.subarray(this.input, this.input + length);
+  }
+
+  decode(): void {
+    this.run(0, 0);
+  }
+
+  decodeSubResolution(level: number, layer: number): void {
+    this.run(level, layer);
+  }
+
+  private run(reduce: number, layers: number): void {
+    if (this.input === 0) throw new Error('no codestream: call getEncodedBuffer first');
+    this.freeOutput();
+    this.frame = this.m._df_malloc(FRAME_BYTES);
+    const rc = this.m._df_decode(this.input, this.inputLength, reduce, layers, this.strict ? 1 : 0, this.frame);
+    const f = this.m.HEAP32.subarray(this.frame >> 2, (this.frame >> 2) + FRAME_BYTES / 4);
+    if (rc !== 0) throw new Error(`OpenJPEG failed ${STEPS[rc] ?? `with status ${rc}`}`);
+    this.info = { width: f[0]!, height: f[1]!, componentCount: f[2]!, bitsPerSample: f[3]!, isSigned: f[4] === 1 };
+    this.pixels = f[6]! >>> 0;
+    this.pixelBytes = f[7]!;
+  }
+
+  getFrameInfo(): FrameInfo {
+    return this.info;
+  }
+
+  getDecodedBuffer(): Uint8Array {
+    return this.pixels === 0 ? new Uint8Array(0) : this.m.HEAPU8.subarray(this.pixels, this.pixels + this.pixelBytes);
+  }
+
+  delete(): void {
+    this.release();
+  }
+
+  private freeOutput(): void {
+    if (this.pixels !== 0) this.m._df_free(this.pixels);
+    if (this.frame !== 0) this.m._df_free(this.frame);
+    this.pixels = this.frame = this.pixelBytes = 0;
+  }
+
+  private release(): void {
+    this.freeOutput();
+    if (this.input !== 0) this.m._df_free(this.input);
+    this.input = this.inputLength = 0;
+  }
+}
+
+/** The module as the wavelet codec sees it: a decoder class under a name. */
+export function adaptOwnOpenJpeg(m: OwnOpenJpegRaw): { J2KDecoder: new () => OwnJ2kDecoder; version: string } {
+  return {
+    J2KDecoder: class extends OwnJ2kDecoder {
+      constructor() {
+        super(m);
+      }
+    },
+    version: m.UTF8ToString(m._df_version()),
+  };
+}
