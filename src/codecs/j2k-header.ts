@@ -168,3 +168,23 @@ export function sizeAtLevel(h: J2kHeader, level: number): { width: number; heigh
     height: Math.ceil((h.offsetY + h.height) / f) - Math.ceil(h.offsetY / f),
   };
 }
+
+/**
+ * The deepest level whose size is still at least `atLeast` in both axes;
+ * 0 (full decode) unless the target is at most half the frame in both axes.
+ */
+export function chooseLevel(
+  full: { width: number; height: number },
+  atLeast: { width: number; height: number },
+  decompositions: number,
+  sizeAt: (level: number) => { width: number; height: number },
+): number {
+  if (atLeast.width * 2 > full.width || atLeast.height * 2 > full.height) return 0;
+  let level = 0;
+  for (let l = 1; l <= decompositions; l++) {
+    const s = sizeAt(l);
+    if (s.width < atLeast.width || s.height < atLeast.height) break;
+    level = l;
+  }
+  return level;
+}

@@ -15,6 +15,13 @@ export interface DecodeOptions {
    * keeps it with a DF_WARN_PARTIAL_DECODE warning.
    */
   partial?: PartialPolicy;
+  /**
+   * The bytes are a prefix of the codestream holding only the resolution
+   * levels a decode reducing by this many needs (a prefix read): a wavelet
+   * codec refuses to decode it at any other level, which would invent the
+   * missing detail.
+   */
+  prefixLevel?: number;
 }
 
 export interface Codec {

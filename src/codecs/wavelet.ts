@@ -9,7 +9,9 @@ import type { DecodedFrame, DecodeWarning } from '../preprocess/types.js';
 import { DecodeError } from '../errors.js';
 import { mismatch, partialDecode } from './errors.js';
 import { withFreshDecoder } from './fresh-decoder.js';
-import { endsWithEoc, readJ2kHeader, sizeAtLevel, tilePartProblem, unwrapJp2, type J2kHeader } from './j2k-header.js';
+import { chooseLevel, endsWithEoc, readJ2kHeader, sizeAtLevel, tilePartProblem, unwrapJp2, type J2kHeader } from './j2k-header.js';
+
+export { chooseLevel };
 import { toStored } from './stored.js';
 import type { Codec, DecodeOptions, FrameInfo } from './types.js';
 import { freshCodecModule, loadCodecModule, type CodecModuleSpec, type ModuleLoader } from './wasm.js';
@@ -25,26 +27,6 @@ interface WaveletDecoder {
   strict?: boolean;
 }
 type WaveletModule = Record<string, new () => WaveletDecoder>;
-
-/**
- * The deepest level whose size is still at least `atLeast` in both axes;
- * 0 (full decode) unless the target is at most half the frame in both axes.
- */
-export function chooseLevel(
-  full: { width: number; height: number },
-  atLeast: { width: number; height: number },
-  decompositions: number,
-  sizeAt: (level: number) => { width: number; height: number },
-): number {
-  if (atLeast.width * 2 > full.width || atLeast.height * 2 > full.height) return 0;
-  let level = 0;
-  for (let l = 1; l <= decompositions; l++) {
-    const s = sizeAt(l);
-    if (s.width < atLeast.width || s.height < atLeast.height) break;
-    level = l;
-  }
-  return level;
-}
 
 /** Photometric interpretation of the decoded samples: the decoder undoes J2K's colour transforms. */
 function decodedPhotometric(p: string): string {
@@ -97,6 +79,9 @@ export function waveletCodec(name: string, spec: CodecModuleSpec, decoderClass: 
       if (h.precision > d.bitsAllocated) throw mismatch(name, 'precision', h.precision, `BitsAllocated ${d.bitsAllocated}`);
       guardLayout(name, h);
       const level = options.atLeast ? chooseLevel(h, options.atLeast, h.decompositions, (l) => sizeAtLevel(h, l)) : 0;
+      if (options.prefixLevel !== undefined && options.prefixLevel !== level) {
+        throw new DecodeError(`${name}: the frame was read only up to resolution level ${options.prefixLevel} (a prefix read), but this decode wants level ${level}`, { stage: 'decode' }, { details: { codec: name, prefixLevel: options.prefixLevel, level } });
+      }
       const warnings: DecodeWarning[] = [];
       const cut = !endsWithEoc(codestream) ? 'the codestream does not end with an EOC marker (cut short)' : tilePartProblem(codestream);
       if (cut) warnings.push(partialDecode(name, cut, options.partial));

@@ -48,7 +48,7 @@ export function datasetPipeline(config: PipelineConfig, dir: string, o: DatasetP
   if (want !== null && made !== want) {
     throw new ConfigError(`the dataset ${dir} was made with preprocess.target ${JSON.stringify(made)}, this run wants ${JSON.stringify(want)}`, { stage: 'config', field: 'preprocess.target' });
   }
-  const stats: SampleStats = { files: 0, frames: 0, bytesRead: 0, decodedPixels: 0, decodeMs: 0, preprocessMs: 0, errors: 0, warnings: 0, cacheHits: 0, cacheStores: 0 };
+  const stats: SampleStats = { files: 0, frames: 0, bytesRead: 0, decodedPixels: 0, decodeMs: 0, preprocessMs: 0, errors: 0, warnings: 0, cacheHits: 0, cacheStores: 0, prefixFrames: 0, bytesSkipped: 0 };
   const p = config.pipeline;
   const shuffle = o.shuffle ?? true;
   const pass = async function* (seed: number) {

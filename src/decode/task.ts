@@ -15,6 +15,11 @@ export interface DecodeTask {
   file: string;
   /** Let J2K/HTJ2K decode straight to a resolution near the target. */
   subResolution: boolean;
+  /**
+   * The frame's bytes are a codestream prefix read for this resolution level
+   * (EncodedFrame.prefix): the decode must reduce by exactly this many levels.
+   */
+  prefixLevel?: number;
   /** Regions to blank before preprocessing (preprocess.mask resolved for this file). */
   mask?: FrameMask;
   /** A frame decoded only in part: an error (default) or kept with a warning (decode.partial). */

@@ -8,6 +8,22 @@
  */
 export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
+/**
+ * A source that can jump: after `seek(p)` its next chunk starts at absolute
+ * byte p. Local files and HTTP (Range requests) are such sources; skipping
+ * a long run of bytes then costs no reading (prefix reads of J2K frames).
+ */
+export interface SeekableSource extends AsyncIterable<Uint8Array> {
+  seek(position: number): void;
+}
+
+export function isSeekable(s: unknown): s is SeekableSource {
+  return typeof (s as { seek?: unknown }).seek === 'function';
+}
+
+/** Skips shorter than this are read through: a new read or request costs more than the bytes. */
+export const SEEK_MIN_BYTES = 64 * 1024;
+
 export class ByteReader {
   private readonly it: AsyncIterator<Uint8Array> | Iterator<Uint8Array>;
   private chunks: Uint8Array[] = [];
@@ -17,11 +33,15 @@ export class ByteReader {
   private ended = false;
   /** Absolute offset of the next unread byte. */
   position: number;
+  private readonly seekTo: ((position: number) => void) | null;
+  /** Bytes passed over by seeking, never read. */
+  seekedBytes = 0;
 
   constructor(source: ByteSource, startPosition = 0) {
     const s = source as AsyncIterable<Uint8Array> & Iterable<Uint8Array>;
     this.it = typeof s[Symbol.asyncIterator] === 'function' ? s[Symbol.asyncIterator]() : s[Symbol.iterator]();
     this.position = startPosition;
+    this.seekTo = isSeekable(source) ? (p) => source.seek(p) : null;
   }
 
   /** Bytes that have arrived and not been consumed. */
@@ -111,6 +131,17 @@ export class ByteReader {
 
   /** Skips `n` bytes without keeping them; returns how many were skipped (fewer at end of input). */
   async skip(n: number): Promise<number> {
+    if (this.seekTo && !this.ended && n - this.buffered >= SEEK_MIN_BYTES) {
+      // Drop what is buffered and have the source continue after the skipped run.
+      const jump = n - this.buffered;
+      this.chunks = [];
+      this.head = 0;
+      this.buffered = 0;
+      this.position += n;
+      this.seekedBytes += jump;
+      this.seekTo(this.position);
+      return n;
+    }
     let left = n;
     while (left > 0) {
       if (this.buffered === 0 && !(await this.pull())) break;

@@ -12,6 +12,9 @@ import type { PixelDescription } from './description.js';
 import { checkLength, readElementHeader, readTag, where, type ElementHeader, type ReadContext } from './elements.js';
 import { PIXEL_DATA_TAGS, Tag, UNDEFINED_LENGTH, pixelDataName, tagString } from './tags.js';
 import type { SyntaxInfo } from './transfer-syntax.js';
+import type { ByteReader } from './byte-reader.js';
+import { chooseLevel, isJp2, readJ2kHeader, sizeAtLevel } from '../codecs/j2k-header.js';
+import { cutCodestream, prefixFor, type PrefixPlan } from '../codecs/j2k-prefix.js';
 
 export interface EncodedFrame {
   /** Zero-based frame number. */
@@ -23,10 +26,66 @@ export interface EncodedFrame {
   bytes: Uint8Array;
   /** Byte offset where the frame's data starts in the input. */
   offset: number;
+  /**
+   * Set when only a prefix of the frame's codestream was read (J2K / HTJ2K
+   * at sub-resolution): `bytes` is then a complete codestream of the
+   * resolution levels up to `level` (decode it at exactly that level).
+   */
+  prefix?: FramePrefix;
+}
+
+export interface FramePrefix {
+  /** Resolution levels discarded: the decode must reduce by exactly this many. */
+  level: number;
+  /** Codestream bytes read. */
+  bytesRead: number;
+  /** The frame's encoded bytes in the file. */
+  frameBytes: number;
 }
 
 export interface FrameLimits {
   maxFrameBytes: number;
+  /**
+   * Prefix reads: the smallest decoded size a frame of this description is
+   * needed at (null: the whole frame). Only J2K and HTJ2K frames held in one
+   * fragment, whose codestream puts the needed resolutions first, are read
+   * in part; the rest are read whole.
+   */
+  prefix?: ((d: PixelDescription) => { width: number; height: number } | null) | undefined;
+}
+
+/** Transfer syntaxes whose frames may be read in part (JPEG 2000 Part 1 and HTJ2K). */
+const PREFIX_SYNTAXES = new Set(['1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.91', '1.2.840.10008.1.2.4.201', '1.2.840.10008.1.2.4.202', '1.2.840.10008.1.2.4.203']);
+
+/** Most bytes peeked at to plan a frame's prefix before giving up and reading it whole. */
+const PREFIX_PLAN_MAX_BYTES = 4 * 1024 * 1024;
+
+/**
+ * How much of a fragment of `length` bytes (the whole frame) a decode at
+ * `atLeast` needs, peeking at its start as far as the plan needs; null when
+ * the frame should be read whole.
+ */
+async function planPrefix(r: ByteReader, length: number, atLeast: { width: number; height: number }): Promise<{ plan: Extract<PrefixPlan, { ok: true }>; level: number } | null> {
+  let want = Math.min(length, 16 * 1024);
+  for (;;) {
+    if (!(await r.ensure(want))) return null; // the normal path reports the truncation
+    const head = r.peek(want);
+    if (isJp2(head)) return null;
+    let level: number;
+    try {
+      const h = readJ2kHeader(head);
+      level = chooseLevel(h, atLeast, h.decompositions, (l) => sizeAtLevel(h, l));
+    } catch {
+      if (want >= length || want >= PREFIX_PLAN_MAX_BYTES) return null;
+      want = Math.min(length, want * 2);
+      continue;
+    }
+    if (level === 0) return null;
+    const plan = prefixFor(head, level, { total: length });
+    if (plan.ok) return plan.bytes < length ? { plan, level } : null;
+    if (plan.need === undefined || plan.need > length || want >= PREFIX_PLAN_MAX_BYTES) return null;
+    want = Math.min(length, PREFIX_PLAN_MAX_BYTES, Math.max(plan.need, want * 2));
+  }
 }
 
 /**
@@ -280,7 +339,14 @@ export async function* encapsulatedFrames(
   let frameOffset = firstFragment;
   let delivered = 0;
   let nextStart = 1; // index into `starts` of the next frame to begin
-  const frameOf = () => ({ index: delivered, bytes: concat(parts, held), offset: frameOffset });
+  const atLeast = limits.prefix && PREFIX_SYNTAXES.has(syntax.uid) ? limits.prefix(d) : null;
+  // The frame being read in part: its plan, and every byte of it in the file.
+  let prefix: FramePrefix | null = null;
+  const frameOf = (): EncodedFrame => {
+    const f: EncodedFrame = { index: delivered, bytes: concat(parts, held), offset: frameOffset };
+    if (prefix) f.prefix = prefix;
+    return f;
+  };
 
   for (let fragment = 0; ; fragment++) {
     const h = await readElementHeader(ctx, { explicitVR: false, littleEndian: true });
@@ -310,6 +376,7 @@ export async function* encapsulatedFrames(
       delivered++;
       parts = [];
       held = 0;
+      prefix = null;
     }
     if (begins) {
       frameOffset = h.offset;
@@ -324,6 +391,24 @@ export async function* encapsulatedFrames(
     }
     const left = ctx.limits.totalBytes === undefined || ctx.inflated ? undefined : ctx.limits.totalBytes - r.position;
     if (left !== undefined && h.length > left) throw truncated(delivered, delivered);
+    if (prefix) {
+      // A later fragment of a frame read in part: none of it is needed.
+      prefix.frameBytes += h.length;
+      if ((await r.skip(h.length)) < h.length) throw truncated(delivered, delivered);
+      continue;
+    }
+    const plan = begins && atLeast ? await planPrefix(r, h.length, atLeast) : null;
+    if (plan) {
+      const n = plan.plan.bytes;
+      const head = new Uint8Array(n);
+      if ((await r.readInto(head)) < n) throw truncated(delivered, delivered);
+      if ((await r.skip(h.length - n)) < h.length - n) throw truncated(delivered, delivered);
+      const cut = cutCodestream(head, plan.plan);
+      parts.push(cut);
+      held += cut.length;
+      prefix = { level: plan.level, bytesRead: n, frameBytes: h.length };
+      continue;
+    }
     const value = new Uint8Array(h.length);
     if ((await r.readInto(value)) < h.length) throw truncated(delivered, delivered);
     parts.push(value);

@@ -51,6 +51,13 @@ export interface ReadOptions {
    * shortcut audit asks for them: they never travel with pixels.
    */
   attributes?: readonly number[];
+  /**
+   * Prefix reads (decode.prefixReads): the smallest size a frame of this
+   * description is decoded at, or null. J2K / HTJ2K frames whose codestream
+   * allows it are then read only as far as that size needs; on a seekable
+   * source (local files, HTTP) the rest is not read at all.
+   */
+  prefix?: (d: PixelDescription) => { width: number; height: number } | null;
 }
 
 export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024 * 1024;
@@ -159,7 +166,7 @@ async function* parse(input: ByteSource, options: ReadOptions): AsyncGenerator<E
     yield { kind: 'header', description, attributes };
 
     const frames = syntax.encapsulated
-      ? encapsulatedFrames(ctx, description, raw.pixelData, syntax, raw.top.get(Tag.ExtendedOffsetTable), { maxFrameBytes })
+      ? encapsulatedFrames(ctx, description, raw.pixelData, syntax, raw.top.get(Tag.ExtendedOffsetTable), { maxFrameBytes, prefix: options.prefix })
       : nativeFrames(ctx, description, raw.pixelData, enc.littleEndian);
     for await (const frame of frames) yield { kind: 'frame', frame };
   } catch (err) {

@@ -66,7 +66,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions 
   useWasmDir(config.decode.wasmDir);
   assertCodecsInstalled(); // so does an incomplete install
   const pool = options.pool ?? new DecodePool({ workers: config.decode.workers, timeoutMs: config.decode.timeoutMs, wasmDir: config.decode.wasmDir });
-  const stats: SampleStats = { files: 0, frames: 0, bytesRead: 0, decodedPixels: 0, decodeMs: 0, preprocessMs: 0, errors: 0, warnings: 0, cacheHits: 0, cacheStores: 0 };
+  const stats: SampleStats = { files: 0, frames: 0, bytesRead: 0, decodedPixels: 0, decodeMs: 0, preprocessMs: 0, errors: 0, warnings: 0, cacheHits: 0, cacheStores: 0, prefixFrames: 0, bytesSkipped: 0 };
   const errors: ErrorRecord[] = [];
   const warnings: ErrorRecord[] = [];
   const onError = (r: ErrorRecord) => {
@@ -111,6 +111,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions 
       spec,
       parse: config.parse,
       subResolution: config.decode.subResolution,
+      prefixReads: config.decode.prefixReads,
       fileConcurrency: p.fileConcurrency,
       prefetchFrames: p.prefetchFrames > 0 ? p.prefetchFrames : 2 * pool.workers,
       limit: p.limit,

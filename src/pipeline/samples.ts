@@ -14,6 +14,8 @@ import type { DecodePool, Decoded } from '../decode/pool.js';
 import type { DecodeWarning, PreprocessSpec } from '../preprocess/types.js';
 import type { PartialPolicy } from '../codecs/errors.js';
 import type { ItemReader, SourceItem } from '../sources/item.js';
+import { isSeekable } from '../dicom/byte-reader.js';
+import { resolutionNeeded } from '../decode/decode-frame.js';
 import { Prefetcher } from './prefetch.js';
 import type { CachedSample, SampleCache } from '../dataset/cache.js';
 
@@ -70,6 +72,9 @@ export interface SampleStats {
   /** Files read from the sample cache (pipeline.cache) instead of decoded, and files decoded into it. */
   cacheHits: number;
   cacheStores: number;
+  /** Frames read only in part (prefix reads), and the bytes of them left unread. */
+  prefixFrames: number;
+  bytesSkipped: number;
 }
 
 export interface SampleOptions {
@@ -77,6 +82,8 @@ export interface SampleOptions {
   spec: PreprocessSpec;
   parse: PipelineConfig['parse'];
   subResolution: boolean;
+  /** decode.prefixReads (see prefixReads below). */
+  prefixReads: boolean;
   fileConcurrency: number;
   prefetchFrames: number;
   /** Stop after this many frames (0 = all). */
@@ -111,13 +118,18 @@ type Pending = { decoded: Promise<Decoded>; frame: number; description: PixelDes
 /** The item's own reader when it has one (DICOMweb), else the Part-10 reader over open()'s bytes. */
 function readerFor(item: SourceItem, o: SampleOptions): ItemReader {
   if (item.reader) return item.reader({ maxFrameBytes: o.parse.maxFrameBytes, onBytes: (n) => (o.stats.bytesRead += n) });
-  const counted = (async function* () {
-    for await (const chunk of item.open({ chunkBytes: o.parse.chunkBytes })) {
+  const prefix = prefixReads(o);
+  const source = item.open({ chunkBytes: o.parse.chunkBytes, ...(prefix ? { seekChunkBytes: PREFIX_CHUNK_BYTES } : {}) });
+  const chunks = (async function* () {
+    for await (const chunk of source) {
       o.stats.bytesRead += chunk.length;
       yield chunk;
     }
   })();
+  // Counted, and still seekable when the source is: prefix reads skip the rest of a frame unread.
+  const counted = isSeekable(source) ? Object.assign(chunks, { seek: (p: number) => source.seek(p) }) : chunks;
   return readDicom(counted, {
+    ...(prefix ? { prefix } : {}),
     file: item.id,
     ...(item.size !== undefined ? { totalBytes: item.size } : {}),
     maxFrameBytes: o.parse.maxFrameBytes,
@@ -125,6 +137,20 @@ function readerFor(item: SourceItem, o: SampleOptions): ItemReader {
     // Mask rules key on these; they are read to choose boxes, never passed on with pixels.
     ...(o.spec.mask?.rules.length ? { attributes: MASK_RULE_TAGS } : {}),
   });
+}
+
+/** First reads of a file with prefix reads on, and after each seek (see OpenOptions.seekChunkBytes). */
+const PREFIX_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * decode.prefixReads: J2K / HTJ2K frames are read only as far as the
+ * resolution they are decoded at needs. Only with sub-resolution decoding,
+ * which is what makes the rest of the codestream useless; not with a text
+ * mask, whose OCR decodes at full resolution.
+ */
+function prefixReads(o: SampleOptions): ((d: PixelDescription) => { width: number; height: number } | null) | null {
+  if (!o.prefixReads || !o.subResolution || o.spec.mask?.text || !o.spec.target) return null;
+  return (d) => resolutionNeeded(d, o.spec);
 }
 
 /** Manufacturer, ManufacturerModelName, Modality. */
@@ -172,7 +198,12 @@ async function* fileFrames(item: SourceItem, o: SampleOptions): AsyncGenerator<P
         subResolution: o.subResolution && !mask?.text,
         partial: o.partial,
         ...(mask ? { mask } : {}),
+        ...(frame.prefix ? { prefixLevel: frame.prefix.level } : {}),
       });
+      if (frame.prefix) {
+        o.stats.prefixFrames++;
+        o.stats.bytesSkipped += frame.prefix.frameBytes - frame.prefix.bytesRead;
+      }
       yield { decoded, frame: frame.index, description };
     }
   } catch (err) {

@@ -27,6 +27,17 @@ export interface ItemReaderOptions {
   onBytes?(n: number): void;
 }
 
+export interface OpenOptions {
+  /** Largest chunk read at once. */
+  chunkBytes?: number;
+  /**
+   * For readers that seek (prefix reads): the first reads, and those after
+   * a seek, are this small, so a reader that wants only a frame's first
+   * bytes is not handed a megabyte. Sources that cannot seek ignore it.
+   */
+  seekChunkBytes?: number;
+}
+
 export interface SourceItem {
   /** Stable id: the path or URL. */
   id: string;
@@ -35,8 +46,11 @@ export interface SourceItem {
   split?: string;
   /** Size in bytes when known. */
   size?: number;
-  /** Opens the bytes as a stream of chunks. Read failures throw SourceError. */
-  open(options?: { chunkBytes?: number }): AsyncIterable<Uint8Array>;
+  /**
+   * Opens the bytes as a stream of chunks. Read failures throw SourceError.
+   * The stream may be seekable (SeekableSource: local files, HTTP with Range).
+   */
+  open(options?: OpenOptions): AsyncIterable<Uint8Array>;
   /** When present, the pipeline reads the item through this rather than parsing open()'s bytes. */
   reader?(options: ItemReaderOptions): ItemReader;
   /** The local file behind the item, when it is one (the sample cache keys on its identity). */
@@ -56,30 +70,49 @@ export function fileItem(path: string, size: number | undefined, extra: { label?
     // Plain positional reads rather than a ReadStream: the stream machinery (and the
     // AbortError it builds when a reader stops early) cost the main thread ~1 ms per
     // file, which on 2 cores comes straight out of the decode workers' time.
-    async *open(options = {}) {
+    open(options = {}) {
       const fail = (err: unknown) => {
         // A file can vanish or become unreadable between listing and reading.
         const e = err as NodeJS.ErrnoException;
         return new SourceError(`cannot read ${path}: ${e.code ?? e.message}`, { stage: 'source', file: path }, { cause: err });
       };
-      const fh = await open(path, 'r').catch((err: unknown) => {
-        throw fail(err);
-      });
-      try {
-        // A read buffer larger than the file is allocated (and collected) for nothing.
-        const chunk = Math.max(1, Math.min(options.chunkBytes ?? 1024 * 1024, size ?? Infinity));
-        for (let position = 0; ; ) {
-          const buffer = new Uint8Array(chunk);
-          const { bytesRead } = await fh.read(buffer, 0, chunk, position).catch((err: unknown) => {
-            throw fail(err);
-          });
-          if (bytesRead === 0) return;
-          position += bytesRead;
-          yield bytesRead === chunk ? buffer : buffer.subarray(0, bytesRead);
+      let position = 0;
+      let seeked = false;
+      async function* chunks(): AsyncGenerator<Uint8Array> {
+        const fh = await open(path, 'r').catch((err: unknown) => {
+          throw fail(err);
+        });
+        try {
+          // A read buffer larger than the file is allocated (and collected) for nothing.
+          const most = Math.max(1, Math.min(options.chunkBytes ?? 1024 * 1024, size ?? Infinity));
+          // With seekChunkBytes, reads start small and grow after a few in a row, and start small
+          // again after a seek: a reader that only wants a frame's first bytes gets little more.
+          const least = Math.min(most, options.seekChunkBytes ?? most);
+          for (let run = 0; ; run++) {
+            if (seeked) {
+              seeked = false;
+              run = 0;
+            }
+            const chunk = run < 4 ? least : Math.min(most, least * 2 ** (run - 3));
+            const buffer = new Uint8Array(chunk);
+            const { bytesRead } = await fh.read(buffer, 0, chunk, position).catch((err: unknown) => {
+              throw fail(err);
+            });
+            if (bytesRead === 0) return;
+            position += bytesRead;
+            yield bytesRead === chunk ? buffer : buffer.subarray(0, bytesRead);
+          }
+        } finally {
+          await fh.close();
         }
-      } finally {
-        await fh.close();
       }
+      // Positional reads: a seek just moves where the next chunk is read from.
+      return Object.assign(chunks(), {
+        seek(p: number) {
+          position = p;
+          seeked = true;
+        },
+      });
     },
   };
   item.localPath = path;
