@@ -1,13 +1,19 @@
 // One process, one thread: decodes the frames of the given files with the
 // codec alone (no preprocessing, no pool), `repeat` times, and prints the
-// median time per frame. Usage: codec-run.mjs --repeat R file...
+// median time per frame. Usage: codec-run.mjs --repeat R [--at-least WxH] file...
+// --at-least lets wavelet codecs (J2K, HTJ2K) decode straight to the smallest
+// resolution still at least WxH, as the pipeline does with sub-resolution
+// decoding; without it every frame is decoded in full.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readDicom } from '../../dist/dicom/reader.js';
 import { codecFor } from '../../dist/codecs/index.js';
 import { median } from './common.mjs';
 
-const { values, positionals } = parseArgs({ options: { repeat: { type: 'string', default: '3' } }, allowPositionals: true });
+const { values, positionals } = parseArgs({ options: { repeat: { type: 'string', default: '3' }, 'at-least': { type: 'string' } }, allowPositionals: true });
+const [atLeastW, atLeastH] = (values['at-least'] ?? '').split('x').map(Number);
+if (values['at-least'] && !(atLeastW >= 1 && atLeastH >= 1)) throw new Error(`--at-least must be WxH, e.g. 256x256 (got ${values['at-least']})`);
+const options = values['at-least'] ? { atLeast: { width: atLeastW, height: atLeastH } } : undefined;
 const frames = [];
 for (const file of positionals) {
   const r = readDicom([readFileSync(file)], { file });
@@ -15,12 +21,12 @@ for (const file of positionals) {
   for await (const f of r.frames()) frames.push({ d, bytes: f.bytes });
 }
 const codec = codecFor(frames[0].d.transferSyntax);
-await codec.decode(frames[0].bytes.slice(), frames[0].d); // warm-up: WASM instantiation and JIT
+await codec.decode(frames[0].bytes.slice(), frames[0].d, options); // warm-up: WASM instantiation and JIT
 const perFrame = [];
 for (let rep = 0; rep < Number(values.repeat); rep++) {
   for (const f of frames) {
     const t = performance.now();
-    await codec.decode(f.bytes.slice(), f.d);
+    await codec.decode(f.bytes.slice(), f.d, options);
     perFrame.push(performance.now() - t);
   }
 }

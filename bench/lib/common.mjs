@@ -33,9 +33,16 @@ export function writeResult(name, result, dir = fileURLToPath(new URL('../result
   return path;
 }
 
-/** Runs a bench helper (a path relative to bench/lib/) in its own process; returns its last stdout line parsed as JSON. */
-export function child(script, args) {
-  const r = spawnSync(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+/**
+ * Runs a bench helper (a path relative to bench/lib/) in its own process; returns its last stdout line parsed as JSON.
+ * `env` adds variables to the child's environment (it inherits this process's otherwise).
+ */
+export function child(script, args, { env } = {}) {
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    ...(env ? { env: { ...process.env, ...env } } : {}),
+  });
   if (r.status !== 0) throw new Error(`${script} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1));
 }

@@ -104,7 +104,8 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   else {
     process.stdout.write(
       `ingest: ${summary.frames} frames from ${summary.files} file(s) of ${forTerminal(sources)} in ${summary.seconds} s with ${summary.workers} worker(s): ` +
-        `${summary.framesPerSecond} frames/s, ${summary.mbPerSecond} MB/s read, ${summary.mpxPerSecond} Mpx/s decoded, ` +
+        `${summary.framesPerSecond} frames/s, ${summary.mbPerSecond} MB/s read (${formatBytes(summary.bytesPerFrame)} per frame` +
+        `${summary.prefixFrames ? `; ${summary.prefixFrames} frame(s) read in part, ${formatBytes(summary.bytesSkipped)} left unread` : ''}), ${summary.mpxPerSecond} Mpx/s decoded, ` +
         `${summary.errors} error(s)${summary.warnings ? `, ${summary.warnings} warning(s)` : ''}${summary.errorsFile ? ` (see ${errorsPath})` : ''}\n`,
     );
   }

@@ -20,6 +20,10 @@ file shows how far it got.
 
   --json            one JSON object per line (with "pixelData": "float32" or "float64"
                     for Float / Double Float Pixel Data)
+                    J2K / HTJ2K files get "prefixReads": {"allowed": true, "progression",
+                    "layers", "levels": [{level, width, height, bytes, fraction}]} (how
+                    much of the first frame a decode at each level reads with
+                    decode.prefixReads) or {"allowed": false, "why"}
   --header-only     stop after the pixel description; frames are not read
   --config F        read limits from a pipeline.config.json
   --chunk-bytes N   read size (parse.chunkBytes)
@@ -50,6 +54,7 @@ export function resultJson(r: ScanResult, headerOnly: boolean): Record<string, u
   // absent means integer Pixel Data (7FE0,0010).
   if (d.pixelData !== 'integer') out.pixelData = d.pixelData;
   if (!headerOnly) out.framesRead = r.framesRead;
+  if (r.prefixReads) out.prefixReads = r.prefixReads;
   return out;
 }
 
@@ -59,7 +64,9 @@ export function resultLine(r: ScanResult, headerOnly: boolean): string {
   const bits = d.bitsStored === d.bitsAllocated ? `${d.bitsAllocated}-bit` : `${d.bitsStored}/${d.bitsAllocated}-bit`;
   const kind = d.pixelData !== 'integer' ? 'float' : d.bitsAllocated === 1 ? 'packed' : d.pixelRepresentation ? 'signed' : 'unsigned';
   const frames = headerOnly ? `${d.frames} frame(s)` : `${r.framesRead}/${d.frames} frame(s)`;
-  return `OK   ${r.id}  ${d.transferSyntaxName}  ${d.columns}x${d.rows}  ${bits} ${kind} ${d.photometricInterpretation}  ${frames}`;
+  const p = r.prefixReads;
+  const prefix = !p ? '' : p.allowed ? `  prefix reads: ${p.levels.map((l) => `${l.width}x${l.height} ${(100 * l.fraction).toFixed(1)}%`).slice(0, 3).join(', ')}` : '  prefix reads: no';
+  return `OK   ${r.id}  ${d.transferSyntaxName}  ${d.columns}x${d.rows}  ${bits} ${kind} ${d.photometricInterpretation}  ${frames}${prefix}`;
 }
 
 export function problemJson(e: DicomflowError): Record<string, unknown> {

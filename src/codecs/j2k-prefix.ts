@@ -557,3 +557,32 @@ export function cutCodestream(b: Uint8Array, plan: Extract<PrefixPlan, { ok: tru
   result[at + 1] = 0xd9;
   return result;
 }
+
+/** What `inspect --json` says of a codestream: whether prefix reads apply, and how much of it each level needs. */
+export type PrefixSummary =
+  | { allowed: true; progression: string; layers: number; levels: { level: number; width: number; height: number; bytes: number; fraction: number }[] }
+  | { allowed: false; why: string };
+
+/** Prefix reads of one codestream at every level it has (`b` is the whole codestream). */
+export function prefixSummary(b: Uint8Array): PrefixSummary {
+  const L = (() => {
+    try {
+      return readLayout(b);
+    } catch {
+      return 'the main header is cut short';
+    }
+  })();
+  if (typeof L === 'string') return { allowed: false, why: L };
+  if (L.decompositions === 0) return { allowed: false, why: 'the codestream has no wavelet decomposition levels' };
+  const levels: { level: number; width: number; height: number; bytes: number; fraction: number }[] = [];
+  for (let level = 1; level <= L.decompositions; level++) {
+    const plan = prefixFor(b, level, { total: b.length });
+    if (!plan.ok) {
+      if (levels.length === 0) return { allowed: false, why: plan.why };
+      continue;
+    }
+    const f = 2 ** level;
+    levels.push({ level, width: Math.ceil(L.width / f) - Math.ceil(L.x0 / f), height: Math.ceil(L.height / f) - Math.ceil(L.y0 / f), bytes: plan.bytes, fraction: Number((plan.bytes / b.length).toFixed(4)) });
+  }
+  return { allowed: true, progression: L.progression, layers: L.layers, levels };
+}

@@ -55,7 +55,7 @@ export interface FrameLimits {
 }
 
 /** Transfer syntaxes whose frames may be read in part (JPEG 2000 Part 1 and HTJ2K). */
-const PREFIX_SYNTAXES = new Set(['1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.91', '1.2.840.10008.1.2.4.201', '1.2.840.10008.1.2.4.202', '1.2.840.10008.1.2.4.203']);
+export const PREFIX_SYNTAXES: ReadonlySet<string> = new Set(['1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.91', '1.2.840.10008.1.2.4.201', '1.2.840.10008.1.2.4.202', '1.2.840.10008.1.2.4.203']);
 
 /** Most bytes peeked at to plan a frame's prefix before giving up and reading it whole. */
 const PREFIX_PLAN_MAX_BYTES = 4 * 1024 * 1024;

@@ -7,6 +7,9 @@ import type { PixelDescription } from './description.js';
 import { readDicom } from './reader.js';
 import type { SourceItem } from '../sources/item.js';
 import type { PipelineConfig } from '../config/schema.js';
+import { prefixSummary, type PrefixSummary } from '../codecs/j2k-prefix.js';
+import { unwrapJp2 } from '../codecs/j2k-header.js';
+import { PREFIX_SYNTAXES } from './frames.js';
 
 export interface ScanResult {
   id: string;
@@ -15,6 +18,12 @@ export interface ScanResult {
   frameBytes: number;
   bytesRead: number;
   error: DicomflowError | null;
+  /**
+   * J2K / HTJ2K: whether decode.prefixReads can read its frames in part, and
+   * how much each resolution level needs (from the first frame); null for
+   * other transfer syntaxes or with headerOnly.
+   */
+  prefixReads: PrefixSummary | null;
 }
 
 /** Reads one item; never throws for bad input, the error is in the result. */
@@ -23,7 +32,7 @@ export async function scanItem(
   parse: PipelineConfig['parse'],
   options: { headerOnly?: boolean; onFrame?: (bytes: number) => void } = {},
 ): Promise<ScanResult> {
-  const result: ScanResult = { id: item.id, description: null, framesRead: 0, frameBytes: 0, bytesRead: 0, error: null };
+  const result: ScanResult = { id: item.id, description: null, framesRead: 0, frameBytes: 0, bytesRead: 0, error: null, prefixReads: null };
   const counted = (async function* () {
     for await (const chunk of item.open({ chunkBytes: parse.chunkBytes })) {
       result.bytesRead += chunk.length;
@@ -39,7 +48,12 @@ export async function scanItem(
   try {
     result.description = await file.header();
     if (!options.headerOnly) {
+      const wavelet = PREFIX_SYNTAXES.has(result.description.transferSyntax);
       for await (const frame of file.frames()) {
+        if (wavelet && result.framesRead === 0) {
+          const { codestream, jp2 } = unwrapJp2(frame.bytes);
+          result.prefixReads = jp2 ? { allowed: false, why: 'the fragment holds a JP2 file, not a bare codestream' } : prefixSummary(codestream);
+        }
         result.framesRead++;
         result.frameBytes += frame.bytes.length;
         options.onFrame?.(frame.bytes.length);

@@ -28,6 +28,11 @@ export interface IngestSummary {
   /** With pipeline.cache: files read from the cache, and files decoded into it. */
   cacheHits: number;
   cacheStores: number;
+  /** Bytes read per frame delivered (whole files, headers included). */
+  bytesPerFrame: number;
+  /** decode.prefixReads: frames read only in part, and the bytes of them left unread. */
+  prefixFrames: number;
+  bytesSkipped: number;
 }
 
 export interface IngestOptions {
@@ -75,5 +80,8 @@ export async function ingest(config: PipelineConfig, options: IngestOptions = {}
     warnings: s.warnings,
     cacheHits: s.cacheHits,
     cacheStores: s.cacheStores,
+    bytesPerFrame: s.frames > 0 ? Math.round(s.bytesRead / s.frames) : 0,
+    prefixFrames: s.prefixFrames,
+    bytesSkipped: s.bytesSkipped,
   };
 }

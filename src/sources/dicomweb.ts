@@ -1,11 +1,17 @@
 /**
  * A PACS over DICOMweb as a source: QIDO-RS lists studies, series and
- * instances; each series' metadata (DICOM JSON) is fetched once and gives
- * every instance's pixel description; WADO-RS frame requests give the frames
- * exactly as stored (`transfer-syntax=*`: the server must not transcode), so
- * the Part-10 container is never needed. Requests share http.ts's agent,
- * timeouts and retries; a frame lost after its retries is reported and the
- * instance's other frames still come.
+ * instances, then each instance is read in one of two modes, chosen per series:
+ *
+ * - frame mode: the series' metadata (DICOM JSON), fetched once, gives every
+ *   instance's pixel description, and one WADO-RS request per frame gives
+ *   the frame exactly as stored (`transfer-syntax=*`: the server must not
+ *   transcode); no Part-10 container. A frame lost after its retries is
+ *   reported and the instance's other frames still come.
+ * - instance mode: one WADO-RS request per instance; the Part-10 file in the
+ *   multipart answer goes through the Part-10 parser as it streams (the item
+ *   has `open()` and no `reader()`).
+ *
+ * Requests share http.ts's agent, timeouts and retries.
  */
 import type { IncomingMessage } from 'node:http';
 import { describeAttributes, type AttributeSource, type DescriptionAttributes, type PixelDescription } from '../dicom/description.js';
@@ -34,8 +40,35 @@ const TOP_TAGS = [
 const MACRO_TAGS = [Tag.RescaleIntercept, Tag.RescaleSlope, Tag.WindowCenter, Tag.WindowWidth];
 const MACRO_SEQUENCES = [Tag.PixelValueTransformationSequence, Tag.FrameVOILUTSequence];
 
+/** How an instance's pixel data is fetched. */
+export type DicomwebMode = 'frames' | 'instance';
+/** `sources.dicomweb.mode`: a mode for every series, or "auto" to choose per series (see chooseMode). */
+export type DicomwebModeOption = DicomwebMode | 'auto';
+
+// The "auto" rule. A WADO-RS request costs a round trip plus the server's work to find
+// the instance and cut out the frame (Orthanc reads the stored file again for each
+// one), whatever the frame's size; for small frames that overhead is most of the time
+// and one request per instance is cheaper. Large frames gain from frame mode's requests
+// in flight side by side, its per-frame retries and from not downloading the header.
+/** A single-frame instance takes one pixel request in either mode; frame mode then also skips the header. */
+export const AUTO_MIN_FRAMES = 2;
+/**
+ * Decoded frame size (Rows x Columns x SamplesPerPixel x BitsAllocated / 8) up to which
+ * a frame counts as small: 256 KiB is ~20 ms at 100 Mbit/s, about one WAN round trip.
+ * Compressed frames are smaller than this estimate, so the rule leans to frame mode.
+ */
+export const AUTO_MAX_FRAME_BYTES = 256 * 1024;
+/**
+ * Largest instance (frames x decoded frame size) read in instance mode: a multipart body
+ * cut off after its first byte cannot be resumed, and then the whole instance is lost
+ * (frame mode would lose one frame and retry it). This bounds what one broken
+ * connection costs.
+ */
+export const AUTO_MAX_INSTANCE_BYTES = 64 * 1024 * 1024;
+
 type Json = Record<string, { vr?: string; Value?: unknown[] } | undefined>;
 type Picked = Map<number, unknown[]>;
+type InstanceAttributes = ReturnType<typeof metadataAttributes>;
 
 const key = (tag: number) => tag.toString(16).toUpperCase().padStart(8, '0');
 const items = (o: Json | undefined, tag: number): Json[] => (o?.[key(tag)]?.Value ?? []).filter((v): v is Json => typeof v === 'object' && v !== null);
@@ -88,6 +121,29 @@ export function metadataAttributes(o: Json): DescriptionAttributes & { transferS
     transferSyntax: top.string(Tag.TransferSyntaxUID),
     sop: top.string(Tag.SOPInstanceUID),
   };
+}
+
+/**
+ * The "auto" mode of a series from its instances' metadata: instance mode when every
+ * instance has at least AUTO_MIN_FRAMES frames of at most AUTO_MAX_FRAME_BYTES each and
+ * at most AUTO_MAX_INSTANCE_BYTES in all; frame mode otherwise, and whenever an
+ * instance's size cannot be told (no Rows, say), as before there was a choice.
+ *
+ * @example chooseMode([metadataAttributes(json)]) // 'instance' for a 4-frame 80x64 16-bit MR
+ */
+export function chooseMode(instances: Iterable<InstanceAttributes>): DicomwebMode {
+  let any = false;
+  for (const { top } of instances) {
+    any = true;
+    const frames = top.has(Tag.NumberOfFrames) ? top.number(Tag.NumberOfFrames) : 1;
+    const rows = top.uint16(Tag.Rows);
+    const columns = top.uint16(Tag.Columns);
+    const bits = top.uint16(Tag.BitsAllocated);
+    if (frames === null || rows === null || columns === null || bits === null) return 'frames';
+    const frameBytes = Math.ceil((rows * columns * (top.uint16(Tag.SamplesPerPixel) ?? 1) * bits) / 8);
+    if (frames < AUTO_MIN_FRAMES || frameBytes > AUTO_MAX_FRAME_BYTES || frames * frameBytes > AUTO_MAX_INSTANCE_BYTES) return 'frames';
+  }
+  return any ? 'instance' : 'frames';
 }
 
 function sourceError(url: string, why: string, cause?: unknown): SourceError {
@@ -178,7 +234,7 @@ async function fetchFrame(url: string, o: HttpOptions, stats: HttpStats | undefi
 interface InstanceRef {
   url: string;
   sop: string;
-  metadata(): Promise<Map<string, ReturnType<typeof metadataAttributes>>>;
+  metadata(): Promise<Map<string, InstanceAttributes>>;
 }
 
 /** Header from the series metadata, frames from WADO-RS, up to FRAMES_IN_FLIGHT requests ahead. */
@@ -273,14 +329,45 @@ async function* instanceBytes(url: string, o: HttpOptions, stats: HttpStats | un
 const UID = /^[0-9]+(\.[0-9]+)*$/;
 const uidOf = (o: Json, tag: number) => jsonSource(pick(o, [tag])).string(tag);
 
+/** A DICOMweb instance as a source item, with the mode it is read in. */
+export interface DicomwebItem extends SourceItem {
+  /** "frames": `reader()` fetches frame by frame; "instance": no `reader()`, `open()` streams the Part-10 file. */
+  dicomwebMode: DicomwebMode;
+}
+
+/** The mode a DICOMweb item is read in; null for other items. */
+export function dicomwebModeOf(item: SourceItem): DicomwebMode | null {
+  const mode = (item as Partial<DicomwebItem>).dicomwebMode;
+  return mode === 'frames' || mode === 'instance' ? mode : null;
+}
+
+/** The auto mode of a series. Metadata that cannot be had gives frame mode: each instance then reports the failure when read, as it always did. */
+async function autoMode(ref: Pick<InstanceRef, 'metadata'>): Promise<DicomwebMode> {
+  try {
+    return chooseMode((await ref.metadata()).values());
+  } catch (err) {
+    if (!(err instanceof DicomflowError)) throw err;
+    return 'frames';
+  }
+}
+
 /**
  * Every instance of the given studies (all studies when the list is empty)
- * as items with a frame reader. A study, series or listing that fails is a
- * problem in the listing; the rest are still listed.
+ * as items. `mode` (default "frames", as before the option existed; the
+ * config's default is "auto") says how they are read: "auto" fetches each
+ * series' metadata while listing and applies chooseMode. A study, series or
+ * listing that fails is a problem in the listing; the rest are still listed.
  *
- * @example const { items, problems } = await listDicomweb('http://pacs:8042/dicom-web', ['1.2.840.1234']);
+ * @example const { items, problems } = await listDicomweb('http://pacs:8042/dicom-web', ['1.2.840.1234'], DEFAULT_HTTP, undefined, { mode: 'auto' });
  */
-export async function listDicomweb(base: string, studies: readonly string[], o: HttpOptions = DEFAULT_HTTP, stats?: HttpStats): Promise<Listing> {
+export async function listDicomweb(
+  base: string,
+  studies: readonly string[],
+  o: HttpOptions = DEFAULT_HTTP,
+  stats?: HttpStats,
+  options: { mode?: DicomwebModeOption } = {},
+): Promise<Listing> {
+  const want = options.mode ?? 'frames';
   const root = base.replace(/\/+$/, '');
   const out: Listing = { items: [], problems: [] };
   let uids = [...studies];
@@ -308,12 +395,16 @@ export async function listDicomweb(base: string, studies: readonly string[], o: 
         const seriesUrl = `${studyUrl}/series/${uid}`;
         let metadata: ReturnType<InstanceRef['metadata']> | undefined;
         const ref = { metadata: () => (metadata ??= getJson(`${seriesUrl}/metadata`, o, stats).then((all) => new Map(all.map((m) => metadataAttributes(m)).map((a) => [a.sop ?? '', a])))) };
+        const sops: string[] = [];
         for (const inst of await getJson(`${seriesUrl}/instances`, o, stats)) {
           const sop = uidOf(inst, Tag.SOPInstanceUID);
           if (sop === null || !UID.test(sop) || seen.has(sop)) continue;
           seen.add(sop);
-          out.items.push(dicomwebItem({ ...ref, url: `${seriesUrl}/instances/${sop}`, sop }, o, stats));
+          sops.push(sop);
         }
+        if (sops.length === 0) continue;
+        const mode = want === 'auto' ? await autoMode(ref) : want;
+        for (const sop of sops) out.items.push(dicomwebItem({ ...ref, url: `${seriesUrl}/instances/${sop}`, sop }, mode, o, stats));
       }
     } catch (err) {
       out.problems.push(err instanceof DicomflowError ? err : sourceError(studyUrl, (err as Error).message, err));
@@ -322,12 +413,17 @@ export async function listDicomweb(base: string, studies: readonly string[], o: 
   return out;
 }
 
-function dicomwebItem(ref: InstanceRef, o: HttpOptions, stats: HttpStats | undefined): SourceItem {
-  return {
-    id: ref.url,
-    open: () => instanceBytes(ref.url, o, stats),
-    reader: (r) => instanceReader(ref, o, stats, r),
+function dicomwebItem(ref: InstanceRef, mode: DicomwebMode, o: HttpOptions, stats: HttpStats | undefined): DicomwebItem {
+  const url = ref.url;
+  const item: DicomwebItem = {
+    id: url,
+    dicomwebMode: mode,
+    open: () => instanceBytes(url, o, stats),
     // An instance's UIDs name its content: DICOM gives a changed image a new SOP Instance UID.
-    cacheIdentity: async () => `dicomweb ${ref.url}`,
+    cacheIdentity: async () => `dicomweb ${url}`,
   };
+  // Without reader() the pipeline parses open()'s Part-10 bytes; an instance-mode item
+  // also lets go of the series metadata, which it never needs.
+  if (mode === 'frames') item.reader = (r) => instanceReader(ref, o, stats, r);
+  return item;
 }

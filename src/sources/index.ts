@@ -10,7 +10,7 @@ export type { SourceItem } from './item.js';
 export type { Listing } from './files.js';
 export { listFiles } from './files.js';
 export { readManifest, parseCsv } from './manifest.js';
-export { listDicomweb } from './dicomweb.js';
+export { listDicomweb, dicomwebModeOf, chooseMode, type DicomwebItem, type DicomwebMode, type DicomwebModeOption } from './dicomweb.js';
 export { fetchBytes, httpItem, DEFAULT_HTTP, type HttpOptions, type HttpStats } from './http.js';
 
 /** HTTP options from the config; the auth header comes from the environment variable it names. */
@@ -52,7 +52,7 @@ export async function resolveSources(
     out.items.push(...sources.urls.map((u) => httpItem(u, o)));
   }
   if (sources.dicomweb.url !== null) {
-    const d = await listDicomweb(sources.dicomweb.url, sources.dicomweb.studies, httpOptions(sources));
+    const d = await listDicomweb(sources.dicomweb.url, sources.dicomweb.studies, httpOptions(sources), undefined, { mode: sources.dicomweb.mode });
     out.items.push(...d.items);
     out.problems.push(...d.problems);
   }

@@ -8,11 +8,12 @@ const pct = (n) => (n === null || n === undefined ? '-' : `${(100 * n).toFixed(0
 /** One row per setup: what the pipeline delivered, the limits, and the peer. */
 export function markdown(result) {
   return table(
-    ['setup', 'frames/s', 'MB/s', 'p50 / p99 ms per file', 'CPU (process / machine / local server)', 'storage limit frames/s', 'decode limit frames/s', 'binding limit', 'accelerators kept >= 90% busy (utilisation)', 'peer frames/s', 'ours / peer'],
+    ['setup', 'frames/s', 'MB/s', 'kB read per frame', 'p50 / p99 ms per file', 'CPU (process / machine / local server)', 'storage limit frames/s', 'decode limit frames/s', 'binding limit', 'accelerators kept >= 90% busy (utilisation)', 'peer frames/s', 'ours / peer'],
     result.setups.map((s) => [
       s.label,
       f(s.framesPerSecond),
       f(s.mbPerSecond),
+      s.bytesPerFrame === null || s.bytesPerFrame === undefined ? '-' : f(s.bytesPerFrame / 1e3, 0),
       `${f(s.p50Ms, 0)} / ${f(s.p99Ms, 0)}`,
       `${pct(s.cpuProcess)} / ${pct(s.cpuSystem)} / ${s.cpuServer === null || s.cpuServer === undefined ? '-' : `${(100 * s.cpuServer).toFixed(1)}%`}`,
       s.limits.storageFramesPerSecond === null ? '-' : `${f(s.limits.storageFramesPerSecond)} (${s.limits.storageWhat})`,

@@ -157,6 +157,9 @@ console.log(
     seconds,
     framesPerSecond: pipeline.stats.frames / seconds,
     mbPerSecond: pipeline.stats.bytesRead / 1e6 / seconds,
+    // decode.prefixReads: J2K/HTJ2K frames decoded at sub-resolution are read only in part.
+    bytesPerFrame: pipeline.stats.frames > 0 ? pipeline.stats.bytesRead / pipeline.stats.frames : null,
+    prefixFrames: pipeline.stats.prefixFrames,
     p50Ms: percentile(sorted, 0.5),
     p99Ms: percentile(sorted, 0.99),
     cpuProcess: (cpu.user + cpu.system) / 1000 / wallMs / cores,

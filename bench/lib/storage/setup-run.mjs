@@ -125,6 +125,7 @@ export const runSetup = {
       label: s.label,
       framesPerSecond: fps,
       mbPerSecond: m('mbPerSecond'),
+      bytesPerFrame: m('bytesPerFrame'),
       p50Ms: m('p50Ms'),
       p99Ms: m('p99Ms'),
       cpuProcess: m('cpuProcess'),
