@@ -5,9 +5,14 @@
 // trainer (streaming, decoding and training the sample task). The peer, in the
 // same run when Debian's python3-torch is installed: PyTorch on the CPU with the
 // same model, batches (exported by the wasm run), batch size and optimizer, with
-// 2 threads and with 1 (bench/peer/train_torch.py).
+// 2 threads and with 1 (bench/peer/train_torch.py). Data parallel: the wasm
+// step in N worker threads (src/train/data-parallel.ts, train.workers) on the
+// same batches, for each N in --workers (default 1,2; "0" = none), compared
+// with PyTorch at the same thread count, with the median time of each part of
+// its step; --fed-workers N also runs the pipeline-fed training with
+// train.workers N.
 //
-//   node bench/train.mjs [--size 128] [--steps 10] [--cpu-steps 1] [--epochs 3] [--skip-cpu] [--skip-torch]
+//   node bench/train.mjs [--size 128] [--steps 10] [--cpu-steps 1] [--epochs 3] [--skip-cpu] [--skip-torch] [--workers 1,2] [--fed-workers N]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +31,8 @@ const { values } = parseArgs({
     epochs: { type: 'string', default: '3' },
     'skip-cpu': { type: 'boolean', default: false },
     'skip-torch': { type: 'boolean', default: false },
+    workers: { type: 'string', default: '1,2' },
+    'fed-workers': { type: 'string', default: '0' },
   },
 });
 const backends = ['wasm'];
@@ -43,6 +50,12 @@ for (const backend of backends) {
   process.stderr.write(`bench/train: ${backend}, ${steps} step(s) after warm-up\n`);
   compute.push(child('./train-run.mjs', ['--backend', backend, '--steps', steps, '--warmup', backend === 'cpu' ? '1' : '2', '--size', values.size, ...(backend === 'wasm' ? ['--export', exported] : [])]));
 }
+// Data parallel on wasm: N worker threads, the same batches (the same pipeline run, the same seed).
+const workerCounts = values.workers.split(',').map(Number).filter((n) => n >= 1);
+for (const n of workerCounts) {
+  process.stderr.write(`bench/train: wasm, data-parallel ${n} worker(s), ${values.steps} step(s) after warm-up\n`);
+  compute.push(child('./train-run.mjs', ['--backend', 'wasm', '--workers', String(n), '--steps', values.steps, '--warmup', '3', '--size', values.size]));
+}
 // The peer: PyTorch on the same batches, 2 threads (the machine's cores) and 1.
 const torchOk = !values['skip-torch'] && spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
 if (!torchOk && !values['skip-torch']) process.stderr.write('bench/train: python3-torch is not installed (apt-get install python3-torch): no PyTorch peer\n');
@@ -56,11 +69,18 @@ rmSync(exported, { recursive: true, force: true });
 const torch2 = compute.find((r) => String(r.backend).includes('2 thread'));
 const wasm = compute.find((r) => r.backend === 'wasm');
 const cpu = compute.find((r) => r.backend === 'cpu');
+const torchWith = (threads) => compute.find((r) => String(r.backend).startsWith('pytorch') && String(r.backend).includes(`${threads} thread`));
+const parallel = compute.filter((r) => r.workers >= 1);
+const fedWorkers = Number(values['fed-workers']);
 
 process.stderr.write(`bench/train: the sample task through the real pipeline, ${values.epochs} epoch(s)\n`);
 const { loadConfig } = await import('../dist/config/load.js');
 const { train } = await import('../dist/train/trainer.js');
-const { config } = loadConfig(new URL('../pipeline.config.json', import.meta.url).pathname, { 'train.epochs': Number(values.epochs), 'train.backend': 'wasm' });
+const { config } = loadConfig(new URL('../pipeline.config.json', import.meta.url).pathname, {
+  'train.epochs': Number(values.epochs),
+  'train.backend': 'wasm',
+  ...(fedWorkers > 1 ? { 'train.workers': fedWorkers } : {}),
+});
 const fed = await train({ config });
 
 const result = {
@@ -70,8 +90,18 @@ const result = {
   compute,
   wasmOverCpu: wasm && cpu ? wasm.imagesPerSecond / cpu.imagesPerSecond : null,
   wasmOverPytorch: wasm && torch2 ? wasm.imagesPerSecond / torch2.imagesPerSecond : null,
+  wasmOverPytorch1: wasm && torchWith(1) ? wasm.imagesPerSecond / torchWith(1).imagesPerSecond : null,
+  dataParallel: parallel.map((r) => ({
+    workers: r.workers,
+    imagesPerSecond: r.imagesPerSecond,
+    overSingleThread: wasm ? r.imagesPerSecond / wasm.imagesPerSecond : null,
+    overPytorchSameThreads: torchWith(r.workers) ? r.imagesPerSecond / torchWith(r.workers).imagesPerSecond : null,
+    profile: r.profile,
+    kernels: r.kernels,
+  })),
   pipelineFed: {
     backend: fed.backend,
+    trainWorkers: fedWorkers > 1 ? fedWorkers : 0,
     epochs: fed.epochs,
     imagesPerSecond: fed.imagesPerSecond,
     dataWaitFraction: fed.dataWaitFraction,
@@ -83,6 +113,23 @@ const path = writeResult('train', result);
 console.log(table(['backend', 'median step (batch 16)', 'images/s'], compute.map((r) => [r.backend, `${(r.medianStepMs / 1000).toFixed(3)} s`, r.imagesPerSecond.toFixed(2)])));
 if (result.wasmOverCpu) console.log(`\nwasm / cpu: ${result.wasmOverCpu.toFixed(1)}x (same model, same batches, measured in this run)`);
 if (result.wasmOverPytorch) console.log(`wasm / PyTorch (2 threads): ${result.wasmOverPytorch.toFixed(2)}x (same model, batches, batch size and optimizer, measured in this run)`);
-console.log(`\nfed by the pipeline (sample task, wasm, ${fed.epochs} epochs): ${fed.imagesPerSecond.toFixed(1)} images/s, data-wait fraction ${(fed.dataWaitFraction * 100).toFixed(1)}%`);
+if (result.wasmOverPytorch1) console.log(`wasm / PyTorch (1 thread): ${result.wasmOverPytorch1.toFixed(2)}x`);
+for (const d of result.dataParallel) {
+  const parts = [d.overSingleThread ? `${d.overSingleThread.toFixed(2)}x the single-thread wasm step` : null, d.overPytorchSameThreads ? `${d.overPytorchSameThreads.toFixed(2)}x PyTorch with ${d.workers} thread(s)` : null].filter(Boolean);
+  console.log(`wasm data-parallel, ${d.workers} worker(s): ${d.imagesPerSecond.toFixed(2)} images/s${parts.length ? `, ${parts.join(', ')}` : ''}`);
+}
+if (result.dataParallel.length) {
+  const f = (v) => v.toFixed(1);
+  console.log('\ndata-parallel step, median ms (forward/backward/pack: the slowest worker; overhead: round trip - its compute):');
+  console.log(
+    table(
+      ['workers', 'shards', 'forward', 'backward', 'pack grads', 'overhead (messages, wake-ups)', 'average', 'apply (main)', 'broadcast weights', 'step'],
+      result.dataParallel.map(({ workers: n, profile: q }) => [n, q.shards.join('+'), f(q.forwardMs), f(q.backwardMs), f(q.packMs), f(q.overheadMs), f(q.averageMs), f(q.applyMs), f(q.broadcastMs), f(q.totalMs)]),
+    ),
+  );
+  const last = result.dataParallel.at(-1);
+  console.log(`kernels of one profiled step, ${last.workers} worker(s), worker 0 (ms): ${Object.entries(last.kernels[0] ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+}
+console.log(`\nfed by the pipeline (sample task, wasm${fedWorkers > 1 ? `, train.workers ${fedWorkers}` : ''}, ${fed.epochs} epochs): ${fed.imagesPerSecond.toFixed(1)} images/s, data-wait fraction ${(fed.dataWaitFraction * 100).toFixed(1)}%`);
 console.log(table(['epoch', 'images/s', 'data wait'], result.pipelineFed.perEpoch.map((e) => [e.epoch, e.imagesPerSecond.toFixed(1), `${(e.dataWaitFraction * 100).toFixed(1)}%`])));
 console.log(`\nJSON: ${path}`);

@@ -29,6 +29,12 @@ export interface PipelineConfig {
       url: string | null;
       /** StudyInstanceUIDs to read; empty = every study the server lists. */
       studies: string[];
+      /**
+       * "frames": one WADO-RS request per frame (header from the series metadata); "instance": one per
+       * instance, its Part-10 bytes parsed as they stream; "auto": per series, instance mode for instances
+       * of several small frames, frame mode otherwise (see chooseMode in sources/dicomweb.ts).
+       */
+      mode: 'frames' | 'instance' | 'auto';
     };
   };
   parse: {
@@ -44,6 +50,13 @@ export interface PipelineConfig {
     workers: number;
     /** Decode J2K/HTJ2K straight to a resolution near the target when it is at most half the frame. */
     subResolution: boolean;
+    /**
+     * With subResolution: read a J2K / HTJ2K frame only as far as the
+     * resolution it is decoded at needs, when its codestream puts those
+     * resolutions first (RPCL, RLCP, or one quality layer); the rest of the
+     * frame is not read from local files or over HTTP (Range requests).
+     */
+    prefixReads: boolean;
     /**
      * A frame the codec decoded only in part (a cut-short or damaged codestream): "error"
      * makes it a DF_ERR_DECODE record; "allow" keeps it and reports a DF_WARN_PARTIAL_DECODE warning.
@@ -99,6 +112,11 @@ export interface PipelineConfig {
     splitBy: string;
     /** Batches prepared ahead of the training step. */
     prefetchBatches: number;
+    /**
+     * Worker threads for the training step (synchronous data parallelism, src/train/data-parallel.ts):
+     * each computes the gradients of its share of the batch. 0 or 1 = the step on the main thread.
+     */
+    workers: number;
     /** Weights, optimizer state and progress are written here after every epoch; null = no checkpoints. */
     checkpointDir: string | null;
     seed: number;
@@ -151,11 +169,13 @@ export const OPTIONS: Record<string, Option> = {
     expected: 'an array of StudyInstanceUIDs (digits and dots, at most 64 characters)',
     default: [],
   },
+  'sources.dicomweb.mode': oneOf(['frames', 'instance', 'auto'], 'auto'),
   'parse.chunkBytes': positiveInt(1024 * 1024, 256 * 1024 * 1024),
   'parse.maxFrameBytes': positiveInt(1024 * 1024 * 1024),
   'parse.maxElementBytes': positiveInt(256 * 1024 * 1024),
   'decode.workers': count(0, '0 = available cores'),
   'decode.subResolution': bool(true),
+  'decode.prefixReads': bool(true),
   'decode.partial': oneOf(['error', 'allow'], 'error'),
   'decode.timeoutMs': count(30_000, 'milliseconds; 0 = no limit'),
   'decode.wasmDir': { rule: { type: 'string', nullable: true, empty: false }, expected: 'a folder of codec .wasm files or null', default: null },
@@ -198,6 +218,7 @@ export const OPTIONS: Record<string, Option> = {
     default: 'patient',
   },
   'train.prefetchBatches': positiveInt(2, 64),
+  'train.workers': { rule: { type: 'number', integer: true, min: 0, max: 64 }, expected: 'a whole number from 0 to 64 (0 or 1 = the step on the main thread)', default: 0 },
   'train.checkpointDir': { rule: { type: 'string', nullable: true, empty: false }, expected: 'a folder path or null', default: null },
   'train.seed': { rule: { type: 'number', integer: true }, expected: 'an integer', default: 1 },
   'train.explainEvery': count(0, '0 = never'),

@@ -19,6 +19,7 @@ import { resolveSources } from '../sources/index.js';
 import type { SourceItem } from '../sources/item.js';
 import { selectBackend } from './backend.js';
 import { loadCheckpoint, saveCheckpoint, type EpochRecord, type TrainState } from './checkpoint.js';
+import { createParallelTrainer, type ParallelTrainer } from './data-parallel.js';
 import { accuracy, rocAuc } from './metrics.js';
 import { buildModel, type ModelName } from './models.js';
 import { splitItems } from './split.js';
@@ -56,6 +57,12 @@ export interface TrainResult {
   split: string;
   errors: number;
   seconds: number;
+}
+
+/** A tensor's values as float32 (a uint8 pipeline gives int32 tensors). */
+async function floats(t: tf.Tensor): Promise<Float32Array> {
+  const v = await t.data();
+  return v instanceof Float32Array ? v : Float32Array.from(v as Int32Array);
 }
 
 function makeOptimizer(c: PipelineConfig['train']): tf.Optimizer {
@@ -195,7 +202,18 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 
   const { trainPipe, valPipe } = data;
   let checkpoint: string | null = null;
+  // train.workers > 1: the step's gradients are computed in worker threads; this thread's
+  // model and optimizer stay the reference (validation, checkpoints), see data-parallel.ts.
+  let parallel: ParallelTrainer | null = null;
   try {
+    if (c.train.workers > 1) {
+      if (backend.name === 'wasm' || backend.name === 'cpu') {
+        parallel = await createParallelTrainer({ workers: c.train.workers, model, optimizer, loss: c.train.loss, backend: backend.name });
+        log(`train: ${parallel.workers} data-parallel worker thread(s) on ${parallel.backend}, gradients averaged on the main thread`);
+      } else {
+        log(`train: train.workers ${c.train.workers} ignored: the ${backend.name} backend uses the cores itself`);
+      }
+    }
     for (let epoch = state.epoch + 1; epoch <= c.train.epochs; epoch++) {
       const e0 = performance.now();
       const it = await toTfDataset(trainPipe.epoch(epoch), tf).prefetch(c.train.prefetchBatches).iterator();
@@ -212,7 +230,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         wait += w1 - w0;
         const { xs, ys } = next.value as { xs: tf.Tensor4D; ys: tf.Tensor1D };
         const y = ys.reshape([-1, 1]);
-        const loss = (await model.trainOnBatch(xs, y)) as number;
+        const loss = parallel ? await parallel.step(await floats(xs), await floats(y), xs.shape[0]) : ((await model.trainOnBatch(xs, y)) as number);
         compute += performance.now() - w1;
         images += xs.shape[0];
         lossSum += loss;
@@ -253,6 +271,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       }
     }
   } finally {
+    await parallel?.close();
     await trainPipe.close();
     await valPipe.close();
     await data.close();
