@@ -19,6 +19,7 @@ export const CONFIG_FLAGS: Record<string, { path: string; kind: 'int' | 'path' |
   limit: { path: 'pipeline.limit', kind: 'int' },
   'batch-size': { path: 'pipeline.batchSize', kind: 'int' },
   'explain-every': { path: 'train.explainEvery', kind: 'int' },
+  'train-workers': { path: 'train.workers', kind: 'int' },
   'split-by': { path: 'train.splitBy', kind: 'string' },
   mask: { path: 'preprocess.mask', kind: 'string' },
 };

@@ -33,6 +33,7 @@ decoding, split by each sample's group (a keyed hash of its PatientID).
   --mask M           blank regions before anything else: text (what OCR finds), boxes
                      r0,c0,r1,c1 (pixels or fractions), joined by ; (preprocess.mask)
   --explain-every N  saliency maps of a fixed set of validation frames every N epochs (needs --checkpoints)
+  --train-workers N  train.workers: worker threads sharing each training step (data parallel; 0 or 1 = one thread)
   also: --workers, --target, --voi, --batch-size, --limit, --partial, --timeout-ms (see dicomflow ingest --help)
 
 Exit status: 0 trained, 1 some input failed (training still ran), 2 usage or config error.`;

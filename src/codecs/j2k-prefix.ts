@@ -255,6 +255,18 @@ interface PrecinctBand {
   blocks: CodeBlock[];
 }
 
+/** How many precincts resolution r has (as resolutionGeometry counts them). */
+function precinctCount(L: CodestreamLayout, r: number): number {
+  const level = L.decompositions - r;
+  const span = (t0: number, size: number, o: number, whole: number, e: number) => {
+    const a = ceilDivPow2(Math.max(t0, o), level);
+    const b = ceilDivPow2(Math.min(t0 + size, whole), level);
+    return a === b ? 0 : ceilDivPow2(b, e) - floorDivPow2(a, e);
+  };
+  const { pw, ph } = L.precincts[r]!;
+  return span(L.tileX0, L.tileWidth, L.x0, L.width, pw) * span(L.tileY0, L.tileHeight, L.y0, L.height, ph);
+}
+
 /** Precincts of a resolution, each with its bands' code-block grids (tcd.c's geometry, one tile, dx = dy = 1). */
 function resolutionGeometry(L: CodestreamLayout, r: number): { precincts: PrecinctBand[][]; count: number } {
   const level = L.decompositions - r;
@@ -422,8 +434,9 @@ export function prefixFor(b: Uint8Array, level: number, options: { total?: numbe
     if (level <= 0) return { ok: false, why: 'a full-resolution decode needs the whole codestream' };
     if (level > L.decompositions) return { ok: false, why: `level ${level} is beyond the ${L.decompositions} decomposition levels` };
     const keep = L.decompositions - level;
-    const geometry = Array.from({ length: L.decompositions + 1 }, (_, r) => Array.from({ length: L.components }, () => resolutionGeometry(L, r)));
-    const precinctsAt = geometry.map((g) => g[0]!.count);
+    // Code-block state only for the resolutions read; the others need their precinct counts alone.
+    const geometry = Array.from({ length: keep + 1 }, (_, r) => Array.from({ length: L.components }, () => resolutionGeometry(L, r)));
+    const precinctsAt = Array.from({ length: L.decompositions + 1 }, (_, r) => (r <= keep ? geometry[r]![0]!.count : precinctCount(L, r)));
     const problem = progressionProblem(L, precinctsAt);
     if (problem) return { ok: false, why: problem };
     let at = L.firstSot;

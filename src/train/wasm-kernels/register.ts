@@ -9,6 +9,7 @@ import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-conv2d-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-conv2d-backprop-input.js';
+import { equalConfig, maxPoolGradConfig } from './pool-gradients.js';
 
 /** Kernels tfjs-backend-wasm 4.22 does not have at all. */
 const missingKernels: readonly KernelConfig[] = [
@@ -17,8 +18,15 @@ const missingKernels: readonly KernelConfig[] = [
   depthwiseConv2dNativeBackpropInputConfig,
 ];
 
-/** kernelFuncs of the Conv2DBackpropInput replacements registered so far. */
-const ourConv2dBackpropInput = new WeakSet<KernelFunc>();
+/** wasm kernels we replace with faster ones (each falls back to the native one outside its cases). */
+const replacements: readonly [string, (native: KernelConfig) => KernelConfig][] = [
+  [Conv2DBackpropInput, conv2dBackpropInputConfig],
+  ['Equal', equalConfig],
+  ['MaxPoolGrad', maxPoolGradConfig],
+];
+
+/** kernelFuncs of the replacements registered so far. */
+const ours = new WeakSet<KernelFunc>();
 
 /**
  * Registers, for the 'wasm' backend, the training kernels it lacks and the
@@ -44,14 +52,15 @@ export function registerWasmTrainingKernels(): string[] {
     registerKernel(config);
     registered.push(config.kernelName);
   }
-  const native = getKernel(Conv2DBackpropInput, 'wasm');
-  if (native !== undefined && !ourConv2dBackpropInput.has(native.kernelFunc)) {
-    const faster = conv2dBackpropInputConfig(native);
-    ourConv2dBackpropInput.add(faster.kernelFunc);
+  for (const [name, make] of replacements) {
+    const native = getKernel(name, 'wasm');
+    if (native === undefined || ours.has(native.kernelFunc)) continue;
+    const faster = make(native);
+    ours.add(faster.kernelFunc);
     // Unregister first: registering over a kernel logs a warning.
-    unregisterKernel(Conv2DBackpropInput, 'wasm');
+    unregisterKernel(name, 'wasm');
     registerKernel(faster);
-    registered.push(Conv2DBackpropInput);
+    registered.push(name);
   }
   return registered;
 }
@@ -67,7 +76,9 @@ export function registerWasmTrainingKernels(): string[] {
  */
 export function activeWasmTrainingKernels(): string[] {
   const names = missingKernels.filter((c) => getKernel(c.kernelName, 'wasm')?.kernelFunc === c.kernelFunc).map((c) => c.kernelName);
-  const input = getKernel(Conv2DBackpropInput, 'wasm');
-  if (input !== undefined && ourConv2dBackpropInput.has(input.kernelFunc)) names.push(Conv2DBackpropInput);
+  for (const [name] of replacements) {
+    const k = getKernel(name, 'wasm');
+    if (k !== undefined && ours.has(k.kernelFunc)) names.push(name);
+  }
   return names;
 }

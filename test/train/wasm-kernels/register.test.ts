@@ -10,18 +10,21 @@ t.test('tfjs-backend-wasm lacks the three gradient kernels and has Conv2DBackpro
   for (const name of ['Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad']) t.not(tf.getKernel(name, 'wasm'), undefined, `${name} present`);
 });
 
-t.test('the first call registers the missing kernels and the faster Conv2DBackpropInput; later calls nothing', async (t) => {
+const REPLACED = ['Conv2DBackpropInput', 'Equal', 'MaxPoolGrad'];
+
+t.test('the first call registers the missing kernels and the faster Conv2DBackpropInput, Equal and MaxPoolGrad; later calls nothing', async (t) => {
   const nativeInput = tf.getKernel('Conv2DBackpropInput', 'wasm');
+  const natives = REPLACED.map((name) => tf.getKernel(name, 'wasm').kernelFunc);
   t.same(activeWasmTrainingKernels(), [], 'none active before');
-  t.same(registerWasmTrainingKernels(), [...MISSING, 'Conv2DBackpropInput']);
-  const funcs = [...MISSING, 'Conv2DBackpropInput'].map((name) => tf.getKernel(name, 'wasm').kernelFunc);
-  t.not(funcs[3], nativeInput.kernelFunc, 'Conv2DBackpropInput replaced');
+  t.same(registerWasmTrainingKernels(), [...MISSING, ...REPLACED]);
+  const funcs = [...MISSING, ...REPLACED].map((name) => tf.getKernel(name, 'wasm').kernelFunc);
+  REPLACED.forEach((name, i) => t.not(funcs[3 + i], natives[i], `${name} replaced`));
   t.equal(tf.getKernel('Conv2DBackpropInput', 'wasm').setupFunc, nativeInput.setupFunc, 'its native setup hook kept (the NCHW fallback needs it)');
   t.same(registerWasmTrainingKernels(), []);
   t.same(registerWasmTrainingKernels(), []);
-  t.same(activeWasmTrainingKernels(), [...MISSING, 'Conv2DBackpropInput'], 'all still active, whichever call registered them');
+  t.same(activeWasmTrainingKernels(), [...MISSING, ...REPLACED], 'all still active, whichever call registered them');
   t.same(
-    [...MISSING, 'Conv2DBackpropInput'].map((name) => tf.getKernel(name, 'wasm').kernelFunc),
+    [...MISSING, ...REPLACED].map((name) => tf.getKernel(name, 'wasm').kernelFunc),
     funcs,
     'the registrations are the same objects',
   );
