@@ -599,3 +599,19 @@ export function prefixSummary(b: Uint8Array): PrefixSummary {
   }
   return { allowed: true, progression: L.progression, layers: L.layers, levels };
 }
+
+/**
+ * What a whole read would have said of a frame read in part: that its
+ * codestream was cut short (no EOC in `tail`, the frame's last bytes) or that
+ * a kept tile-part claims more bytes than the frame has. null when neither.
+ * The pixels of a prefix read do not depend on the rest, but a damaged file
+ * is reported (decode.partial) as it is without prefix reads.
+ */
+export function prefixDamage(head: Uint8Array, plan: Extract<PrefixPlan, { ok: true }>, frameBytes: number, tail: Uint8Array): string | null {
+  for (const part of plan.parts) {
+    const psot = ((head[part.sot + 6]! << 24) >>> 0) + ((head[part.sot + 7]! << 16) | (head[part.sot + 8]! << 8) | head[part.sot + 9]!);
+    if (psot !== 0 && part.sot + psot > frameBytes) return `tile-part at byte ${part.sot} claims ${psot} bytes, ${frameBytes - part.sot} are left`;
+  }
+  for (let i = tail.length - 2; i >= 0; i--) if (tail[i] === 0xff && tail[i + 1] === 0xd9) return null;
+  return 'the codestream does not end with an EOC marker (cut short)';
+}

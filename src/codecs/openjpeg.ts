@@ -8,7 +8,9 @@
 import { DecodeError } from '../errors.js';
 import { adaptOwnOpenJpeg, OPENJPEG_OWN, type OwnOpenJpegRaw } from './openjpeg-own.js';
 import type { Codec } from './types.js';
-import { loadCodecModule, freshCodecModule, type CodecModuleSpec, type ModuleLoader } from './wasm.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { configuredWasmDir, loadCodecModule, freshCodecModule, type CodecModuleSpec, type ModuleLoader } from './wasm.js';
 import { waveletCodec } from './wavelet.js';
 
 export const OPENJPEG = { glue: '@cornerstonejs/codec-openjpeg/wasmjs', binary: '@cornerstonejs/codec-openjpeg/wasm', wasmFile: 'openjpegwasm.wasm' };
@@ -36,15 +38,28 @@ let fallbackReason: string | null = null;
 /** The build in use and, when the own one could not load, why (null otherwise). */
 export function openjpegBuild(): { build: OpenJpegBuild; fallback: string | null } {
   const w = wanted();
-  return { build: w === 'cornerstone' || (w === 'auto' && fallbackReason !== null) ? 'cornerstone' : 'own', fallback: fallbackReason };
+  return { build: w === 'cornerstone' || (w === 'auto' && (fallbackReason !== null || dirChoosesCornerstone())) ? 'cornerstone' : 'own', fallback: fallbackReason };
+}
+
+/**
+ * decode.wasmDir names a folder of binaries the user chose: J2K then uses the
+ * own build if the folder holds openjpeg-simd.wasm, else the cornerstone
+ * build's openjpegwasm.wasm from it (missing there: DF_ERR_CODEC_MISSING).
+ */
+function dirChoosesCornerstone(): boolean {
+  const dir = configuredWasmDir();
+  return dir !== null && !existsSync(join(dir, OPENJPEG_OWN.wasmFile));
 }
 
 function selecting(own: Codec, cornerstone: Codec): Codec {
   let chosen: Codec | undefined;
+  let chosenFor = '';
   const pick = async (): Promise<Codec> => {
-    if (chosen) return chosen;
     const w = wanted();
-    if (w === 'cornerstone') return (chosen = cornerstone);
+    const key = `${w} ${configuredWasmDir() ?? ''}`;
+    if (chosen && chosenFor === key) return chosen;
+    chosenFor = key;
+    if (w === 'cornerstone' || (w === 'auto' && dirChoosesCornerstone())) return (chosen = cornerstone);
     try {
       await own.init();
       chosen = own;

@@ -22,6 +22,8 @@ export interface DecodeOptions {
    * missing detail.
    */
   prefixLevel?: number;
+  /** With prefixLevel: the rest of the frame, never read into `bytes`, is cut short or damaged (reported per `partial`). */
+  prefixDamage?: string;
 }
 
 export interface Codec {

@@ -27,6 +27,7 @@ export interface CodecModuleSpec {
   fixedPath?: boolean;
 }
 
+
 /** The package that holds a codec, for messages: '@cornerstonejs/codec-openjpeg'. */
 function packageOf(spec: CodecModuleSpec): string {
   return spec.fixedPath ? 'dicomflow' : spec.glue.replace(/\/wasmjs$/, '');
@@ -50,8 +51,17 @@ export function useWasmDir(dir: string | null): void {
  * 2. the package's own `wasm/<file>`, when `npm run stage-wasm` copied it there;
  * 3. the codec package's `.wasm` export, resolved like any dependency.
  */
+/** The folder decode.wasmDir or DICOMFLOW_WASM_DIR names in this thread, or null. */
+export function configuredWasmDir(): string | null {
+  const env = process.env.DICOMFLOW_WASM_DIR;
+  return configuredDir ?? (env !== undefined && env !== '' ? env : null);
+}
+
 export function wasmBinaryPath(spec: CodecModuleSpec): string {
   if (spec.fixedPath) {
+    // A build of dicomflow's own: from the configured folder when it holds one, else the one shipped.
+    const dir = configuredWasmDir();
+    if (dir !== null && existsSync(join(dir, spec.wasmFile))) return join(dir, spec.wasmFile);
     if (!existsSync(spec.binary)) throw new CodecMissingError(`codec binary ${spec.binary} is missing (it ships with dicomflow: reinstall, or rebuild it with wasm/own/build.sh)`, { stage: 'decode' });
     return spec.binary;
   }

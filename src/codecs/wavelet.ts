@@ -83,7 +83,7 @@ export function waveletCodec(name: string, spec: CodecModuleSpec, decoderClass: 
         throw new DecodeError(`${name}: the frame was read only up to resolution level ${options.prefixLevel} (a prefix read), but this decode wants level ${level}`, { stage: 'decode' }, { details: { codec: name, prefixLevel: options.prefixLevel, level } });
       }
       const warnings: DecodeWarning[] = [];
-      const cut = !endsWithEoc(codestream) ? 'the codestream does not end with an EOC marker (cut short)' : tilePartProblem(codestream);
+      const cut = options.prefixDamage ?? (!endsWithEoc(codestream) ? 'the codestream does not end with an EOC marker (cut short)' : tilePartProblem(codestream));
       if (cut) warnings.push(partialDecode(name, cut, options.partial));
       await codec.init();
       // A decoder per frame (see fresh-decoder.ts): after a failed opj_decode the wrapper returns

@@ -45,7 +45,7 @@ export async function decodeFrame(task: DecodeTask, codecOverride?: Codec): Prom
     if (!codec) throw new UnsupportedTransferSyntaxError(`no codec for ${d.transferSyntaxName} (${d.transferSyntax})`, { stage: 'decode' });
     const t0 = performance.now();
     const atLeast = task.subResolution ? resolutionNeeded(d, spec) : null;
-    const frame = await codec.decode(task.bytes, d, { atLeast, partial: task.partial ?? 'error', ...(task.prefixLevel !== undefined ? { prefixLevel: task.prefixLevel } : {}) });
+    const frame = await codec.decode(task.bytes, d, { atLeast, partial: task.partial ?? 'error', ...(task.prefixLevel !== undefined ? { prefixLevel: task.prefixLevel } : {}), ...(task.prefixDamage ? { prefixDamage: task.prefixDamage } : {}) });
     const t1 = performance.now();
     // Masked regions, in the decoded frame's pixels (smaller than the file's after sub-resolution decoding).
     const { boxes, text } = task.mask ? await frameBoxes(task.mask, frame, d) : { boxes: [], text: [] };

@@ -20,6 +20,8 @@ export interface DecodeTask {
    * (EncodedFrame.prefix): the decode must reduce by exactly this many levels.
    */
   prefixLevel?: number;
+  /** The frame read in part is cut short or damaged past the prefix (FramePrefix.damage): reported per decode.partial. */
+  prefixDamage?: string;
   /** Regions to blank before preprocessing (preprocess.mask resolved for this file). */
   mask?: FrameMask;
   /** A frame decoded only in part: an error (default) or kept with a warning (decode.partial). */

@@ -14,7 +14,7 @@ import { PIXEL_DATA_TAGS, Tag, UNDEFINED_LENGTH, pixelDataName, tagString } from
 import type { SyntaxInfo } from './transfer-syntax.js';
 import type { ByteReader } from './byte-reader.js';
 import { chooseLevel, isJp2, readJ2kHeader, sizeAtLevel } from '../codecs/j2k-header.js';
-import { cutCodestream, prefixFor, type PrefixPlan } from '../codecs/j2k-prefix.js';
+import { cutCodestream, prefixDamage, prefixFor, type PrefixPlan } from '../codecs/j2k-prefix.js';
 
 export interface EncodedFrame {
   /** Zero-based frame number. */
@@ -41,6 +41,8 @@ export interface FramePrefix {
   bytesRead: number;
   /** The frame's encoded bytes in the file. */
   frameBytes: number;
+  /** Set when the frame's end says it was cut short or damaged (what a whole read would report). */
+  damage?: string;
 }
 
 export interface FrameLimits {
@@ -342,10 +344,23 @@ export async function* encapsulatedFrames(
   const atLeast = limits.prefix && PREFIX_SYNTAXES.has(syntax.uid) ? limits.prefix(d) : null;
   // The frame being read in part: its plan, and every byte of it in the file.
   let prefix: FramePrefix | null = null;
+  // For the frame read in part: its first bytes and plan, and the last bytes of its last fragment.
+  let prefixHead: { head: Uint8Array; plan: Extract<PrefixPlan, { ok: true }> } | null = null;
+  let tail = new Uint8Array(0);
   const frameOf = (): EncodedFrame => {
     const f: EncodedFrame = { index: delivered, bytes: concat(parts, held), offset: frameOffset };
-    if (prefix) f.prefix = prefix;
+    if (prefix && prefixHead) {
+      const damage = prefixDamage(prefixHead.head, prefixHead.plan, prefix.frameBytes, tail);
+      f.prefix = damage ? { ...prefix, damage } : prefix;
+    }
     return f;
+  };
+  /** Skips `n` bytes of a fragment but its last 16, which it keeps in `tail` (where EOC is). */
+  const skipKeepingTail = async (n: number): Promise<boolean> => {
+    const keep = Math.min(16, n);
+    if ((await r.skip(n - keep)) < n - keep) return false;
+    tail = new Uint8Array(keep);
+    return (await r.readInto(tail)) === keep;
   };
 
   for (let fragment = 0; ; fragment++) {
@@ -377,6 +392,7 @@ export async function* encapsulatedFrames(
       parts = [];
       held = 0;
       prefix = null;
+      prefixHead = null;
     }
     if (begins) {
       frameOffset = h.offset;
@@ -394,7 +410,7 @@ export async function* encapsulatedFrames(
     if (prefix) {
       // A later fragment of a frame read in part: none of it is needed.
       prefix.frameBytes += h.length;
-      if ((await r.skip(h.length)) < h.length) throw truncated(delivered, delivered);
+      if (!(await skipKeepingTail(h.length))) throw truncated(delivered, delivered);
       continue;
     }
     const plan = begins && atLeast ? await planPrefix(r, h.length, atLeast) : null;
@@ -402,11 +418,12 @@ export async function* encapsulatedFrames(
       const n = plan.plan.bytes;
       const head = new Uint8Array(n);
       if ((await r.readInto(head)) < n) throw truncated(delivered, delivered);
-      if ((await r.skip(h.length - n)) < h.length - n) throw truncated(delivered, delivered);
+      if (!(await skipKeepingTail(h.length - n))) throw truncated(delivered, delivered);
       const cut = cutCodestream(head, plan.plan);
       parts.push(cut);
       held += cut.length;
       prefix = { level: plan.level, bytesRead: n, frameBytes: h.length };
+      prefixHead = { head, plan: plan.plan };
       continue;
     }
     const value = new Uint8Array(h.length);

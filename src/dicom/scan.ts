@@ -26,6 +26,16 @@ export interface ScanResult {
   prefixReads: PrefixSummary | null;
 }
 
+/** prefixReads of a frame: never throws (a damaged JP2 wrapper is a reason, not an error of the scan). */
+function summarise(bytes: Uint8Array): PrefixSummary {
+  try {
+    const { codestream, jp2 } = unwrapJp2(bytes);
+    return jp2 ? { allowed: false, why: 'the fragment holds a JP2 file, not a bare codestream' } : prefixSummary(codestream);
+  } catch (err) {
+    return { allowed: false, why: (err as Error).message };
+  }
+}
+
 /** Reads one item; never throws for bad input, the error is in the result. */
 export async function scanItem(
   item: SourceItem,
@@ -50,10 +60,7 @@ export async function scanItem(
     if (!options.headerOnly) {
       const wavelet = PREFIX_SYNTAXES.has(result.description.transferSyntax);
       for await (const frame of file.frames()) {
-        if (wavelet && result.framesRead === 0) {
-          const { codestream, jp2 } = unwrapJp2(frame.bytes);
-          result.prefixReads = jp2 ? { allowed: false, why: 'the fragment holds a JP2 file, not a bare codestream' } : prefixSummary(codestream);
-        }
+        if (wavelet && result.framesRead === 0) result.prefixReads = summarise(frame.bytes);
         result.framesRead++;
         result.frameBytes += frame.bytes.length;
         options.onFrame?.(frame.bytes.length);

@@ -199,6 +199,7 @@ async function* fileFrames(item: SourceItem, o: SampleOptions): AsyncGenerator<P
         partial: o.partial,
         ...(mask ? { mask } : {}),
         ...(frame.prefix ? { prefixLevel: frame.prefix.level } : {}),
+        ...(frame.prefix?.damage ? { prefixDamage: frame.prefix.damage } : {}),
       });
       if (frame.prefix) {
         o.stats.prefixFrames++;

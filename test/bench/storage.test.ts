@@ -36,6 +36,7 @@ t.test('report: a Markdown row and a bar per setup, limits drawn', async (t) => 
     label: name,
     framesPerSecond: fps,
     mbPerSecond: fps * 0.21,
+    bytesPerFrame: 210_000,
     p50Ms: 30,
     p99Ms: 80,
     cpuProcess: 0.8,
@@ -53,7 +54,7 @@ t.test('report: a Markdown row and a bar per setup, limits drawn', async (t) => 
   const rows = md.split('\n');
   t.equal(rows.length, 4, 'header, rule, two rows');
   t.match(rows[3], /\| 80% \/ 95% \/ 5\.2% \|/, 'the local server\'s CPU share');
-  t.match(rows[2], /\| SSD warm \| 38\.0 \| 8\.0 \| 30 \/ 80 \| 80% \/ 95% \/ - \| 1000\.0 \(fio\) \| 40\.0 \| decode \| 1 \(93% with 1\) \| 19\.0 \| 2\.00× \|/);
+  t.match(rows[2], /\| SSD warm \| 38\.0 \| 8\.0 \| 210 \| 30 \/ 80 \| 80% \/ 95% \/ - \| 1000\.0 \(fio\) \| 40\.0 \| decode \| 1 \(93% with 1\) \| 19\.0 \| 2\.00× \|/);
   const svg: string = svgChart(result);
   t.ok(svg.startsWith('<svg') && svg.trim().endsWith('</svg>'));
   t.match(svg, /T &lt;&amp;>/, 'text is escaped');

@@ -17,7 +17,7 @@ t.test('ingest over a folder with a corrupt codestream: exit 1, a summary line, 
   const cfg = configFile(dir, [join(dir, '*.dcm')]);
   const r = runCli(['ingest', '--config', cfg, '--workers', '2'], { cwd: dir });
   t.equal(r.status, 1, r.stderr);
-  t.match(r.stdout, /^ingest: 7 frames from 3 file\(s\) of .*\*\.dcm \(configuration\) in [\d.]+ s with 2 worker\(s\): [\d.]+ frames\/s, [\d.]+ MB\/s read, [\d.]+ Mpx\/s decoded, 1 error\(s\) \(see errors\.jsonl\)$/m);
+  t.match(r.stdout, /^ingest: 7 frames from 3 file\(s\) of .*\*\.dcm \(configuration\) in [\d.]+ s with 2 worker\(s\): [\d.]+ frames\/s, [\d.]+ MB\/s read \([\d.]+ (B|KiB|MiB) per frame(; \d+ frame\(s\) read in part, [\d.]+ (B|KiB|MiB) left unread)?\), [\d.]+ Mpx\/s decoded, 1 error\(s\) \(see errors\.jsonl\)$/m);
   const records = readFileSync(join(dir, 'errors.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   t.equal(records.length, 1);
   t.match(records[0], { file: corrupt, frame: 0, code: 'DF_ERR_DECODE' });

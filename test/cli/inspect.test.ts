@@ -44,7 +44,11 @@ t.test('inspect --json agrees with gdcminfo and dcmdump on every fixture', async
     t.equal(String(line.columns), d['0028,0011'], `${names[i]} columns vs dcmdump`);
     t.equal(String(line.frames), d['0028,0008'] ?? '1', `${names[i]} frames vs dcmdump`);
     if (d['0002,0010']) t.equal(line.transferSyntax, d['0002,0010'], `${names[i]} transfer syntax vs dcmdump`);
-    t.same(Object.keys(line), ['path', 'transferSyntax', 'rows', 'columns', 'frames', 'samplesPerPixel', 'bitsAllocated', 'bitsStored', 'pixelRepresentation', 'photometricInterpretation', 'framesRead']);
+    // J2K and HTJ2K files also say whether their frames allow prefix reads; the others do not have the key.
+    const wavelet = /^1\.2\.840\.10008\.1\.2\.4\.(90|91|201|202|203)$/.test(String(line.transferSyntax));
+    const keys = ['path', 'transferSyntax', 'rows', 'columns', 'frames', 'samplesPerPixel', 'bitsAllocated', 'bitsStored', 'pixelRepresentation', 'photometricInterpretation', 'framesRead'];
+    t.same(Object.keys(line), wavelet ? [...keys, 'prefixReads'] : keys);
+    if (wavelet) t.match(line.prefixReads, { allowed: Boolean }, `${names[i]}: prefixReads says allowed or not`);
   }
 });
 

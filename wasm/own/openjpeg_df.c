@@ -12,7 +12,7 @@
  * Every call owns its codec, stream and image, and frees them before it
  * returns; nothing survives from one frame to the next but the output
  * buffer, which the caller frees with df_free. Messages go to stderr as
- * "[ERROR] ..." and "[WARNING] ..." (info is dropped).
+ * "[ERROR] ..." and "[WARNING] ...", info to stdout as "[INFO] ...".
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -57,7 +57,8 @@ static OPJ_BOOL df_seek(OPJ_OFF_T to, void *user) {
 
 static void df_error(const char *msg, void *user) { (void)user; fprintf(stderr, "[ERROR] %s", msg); }
 static void df_warning(const char *msg, void *user) { (void)user; fprintf(stderr, "[WARNING] %s", msg); }
-static void df_info(const char *msg, void *user) { (void)user; (void)msg; }
+/* Info lines go to stdout as OpenJPEG's own tools print them: dicomflow keeps them in its codec log (DICOMFLOW_DEBUG=1 shows them). */
+static void df_info(const char *msg, void *user) { (void)user; printf("[INFO] %s", msg); }
 
 /* What df_decode fills in; read from JavaScript by field offset (all 32-bit). */
 typedef struct {
