@@ -51,6 +51,23 @@ export function toStored(src: Uint8Array, srcBytes: 1 | 2 | 4, d: Desc, inPlace 
   const reuse = inPlace && dstBytes === srcBytes && raw.byteOffset % srcBytes === 0;
   const out = reuse ? allocate(d, n, raw.buffer as ArrayBuffer, raw.byteOffset) : allocate(d, n);
   const bits = Math.min(d.bitsStored, 32);
+  if (!reuse && srcBytes === dstBytes && bits === 8 * dstBytes && bits <= 16) {
+    // Every bit is stored: the values are the samples read as signed or unsigned, a plain copy.
+    const signed = d.pixelRepresentation === 1;
+    const same = bits === 8 ? (signed ? new Int8Array(raw.buffer, raw.byteOffset, n) : raw) : signed ? new Int16Array(raw.buffer, raw.byteOffset, n) : raw;
+    (out as Uint8Array).set(same as Uint8Array);
+    return out;
+  }
+  if (d.pixelRepresentation !== 1 && srcBytes === 2 && dstBytes === 2 && bits < 16 && raw.byteOffset % 4 === 0 && out.byteOffset % 4 === 0) {
+    // Unsigned 16-bit with bits above BitsStored to drop: two samples per 32-bit mask.
+    const pairs = n >> 1;
+    const a = new Uint32Array(raw.buffer, raw.byteOffset, pairs);
+    const b = new Uint32Array(out.buffer, out.byteOffset, pairs);
+    const mask2 = ((2 ** bits - 1) * 0x10001) >>> 0;
+    for (let i = 0; i < pairs; i++) b[i] = a[i]! & mask2;
+    if (n & 1) out[n - 1] = raw[n - 1]! & (2 ** bits - 1);
+    return out;
+  }
   if (d.pixelRepresentation === 1) {
     const shift = 32 - bits;
     for (let i = 0; i < n; i++) out[i] = (raw[i]! << shift) >> shift;
