@@ -40,8 +40,12 @@ export function pageCacheRead(files) {
   return { mbPerSecond: median([once(), once(), once()]), tool: 'readFileSync of the corpus from the page cache' };
 }
 
-/** Codec-only decode rate on one thread (no pool, no preprocessing), times the workers. */
-export function decodeLimit(files, workers) {
-  const r = child('./codec-run.mjs', ['--repeat', '1', ...files]);
+/**
+ * Codec-only decode rate on one thread (no pool, no preprocessing), times the
+ * workers; with `atLeast` ('WxH', the pipeline's sub-resolution decoding) the
+ * codec decodes at the level the pipeline does.
+ */
+export function decodeLimit(files, workers, atLeast = null) {
+  const r = child('./codec-run.mjs', ['--repeat', '1', ...(atLeast ? ['--at-least', atLeast] : []), ...files]);
   return { framesPerSecond: r.framesPerSecond * workers, singleThread: r.framesPerSecond, workers, codec: r.codec };
 }

@@ -70,7 +70,13 @@ function timed(item, latencies, evictAfter) {
       }
     },
   });
-  wrapped.open = (o) => timeIterable(item.open(o));
+  wrapped.open = (o) => {
+    const source = item.open(o);
+    const timedSource = timeIterable(source);
+    // Still seekable when the source is: prefix reads skip the rest of a frame unread.
+    if (typeof source.seek === 'function') timedSource.seek = (p) => source.seek(p);
+    return timedSource;
+  };
   if (item.reader) {
     wrapped.reader = (o) => {
       const t0 = performance.now();
