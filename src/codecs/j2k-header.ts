@@ -161,7 +161,7 @@ export function tilePartProblem(b: Uint8Array): string | null {
 }
 
 /** Image size after discarding `level` resolution levels (ISO 15444-1 B.5). */
-export function sizeAtLevel(h: J2kHeader, level: number): { width: number; height: number } {
+export function sizeAtLevel(h: Pick<J2kHeader, 'offsetX' | 'offsetY' | 'width' | 'height'>, level: number): { width: number; height: number } {
   const f = 2 ** level;
   return {
     width: Math.ceil((h.offsetX + h.width) / f) - Math.ceil(h.offsetX / f),

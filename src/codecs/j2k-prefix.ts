@@ -19,6 +19,7 @@
  * RLCP; LRCP with a single quality layer; PCRL and CPRL when every resolution
  * is one precinct and there is one component. Anything else says why not.
  */
+import { sizeAtLevel } from './j2k-header.js';
 
 /** Why a codestream does not allow prefix reads, or how long the prefix is. */
 export type PrefixPlan =
@@ -594,8 +595,8 @@ export function prefixSummary(b: Uint8Array): PrefixSummary {
       if (levels.length === 0) return { allowed: false, why: plan.why };
       continue;
     }
-    const f = 2 ** level;
-    levels.push({ level, width: Math.ceil(L.width / f) - Math.ceil(L.x0 / f), height: Math.ceil(L.height / f) - Math.ceil(L.y0 / f), bytes: plan.bytes, fraction: Number((plan.bytes / b.length).toFixed(4)) });
+    const size = sizeAtLevel({ offsetX: L.x0, offsetY: L.y0, width: L.width - L.x0, height: L.height - L.y0 }, level);
+    levels.push({ level, ...size, bytes: plan.bytes, fraction: Number((plan.bytes / b.length).toFixed(4)) });
   }
   return { allowed: true, progression: L.progression, layers: L.layers, levels };
 }

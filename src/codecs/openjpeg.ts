@@ -5,11 +5,11 @@
  * loaded (an engine without WebAssembly SIMD). DICOMFLOW_OPENJPEG=cornerstone
  * or =own chooses one; "own" then fails instead of falling back.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { DecodeError } from '../errors.js';
 import { adaptOwnOpenJpeg, OPENJPEG_OWN, type OwnOpenJpegRaw } from './openjpeg-own.js';
 import type { Codec } from './types.js';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { configuredWasmDir, loadCodecModule, freshCodecModule, type CodecModuleSpec, type ModuleLoader } from './wasm.js';
 import { waveletCodec } from './wavelet.js';
 
@@ -38,7 +38,7 @@ let fallbackReason: string | null = null;
 /** The build in use and, when the own one could not load, why (null otherwise). */
 export function openjpegBuild(): { build: OpenJpegBuild; fallback: string | null } {
   const w = wanted();
-  return { build: w === 'cornerstone' || (w === 'auto' && (fallbackReason !== null || dirChoosesCornerstone())) ? 'cornerstone' : 'own', fallback: fallbackReason };
+  return { build: cornerstoneChosen(w) || (w === 'auto' && fallbackReason !== null) ? 'cornerstone' : 'own', fallback: fallbackReason };
 }
 
 /**
@@ -51,6 +51,11 @@ function dirChoosesCornerstone(): boolean {
   return dir !== null && !existsSync(join(dir, OPENJPEG_OWN.wasmFile));
 }
 
+/** The cornerstone build, before trying to load the own one: asked for, or what the wasm folder holds. */
+function cornerstoneChosen(w: OpenJpegBuild | 'auto'): boolean {
+  return w === 'cornerstone' || (w === 'auto' && dirChoosesCornerstone());
+}
+
 function selecting(own: Codec, cornerstone: Codec): Codec {
   let chosen: Codec | undefined;
   let chosenFor = '';
@@ -59,7 +64,7 @@ function selecting(own: Codec, cornerstone: Codec): Codec {
     const key = `${w} ${configuredWasmDir() ?? ''}`;
     if (chosen && chosenFor === key) return chosen;
     chosenFor = key;
-    if (w === 'cornerstone' || (w === 'auto' && dirChoosesCornerstone())) return (chosen = cornerstone);
+    if (cornerstoneChosen(w)) return (chosen = cornerstone);
     try {
       await own.init();
       chosen = own;

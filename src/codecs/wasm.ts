@@ -27,7 +27,6 @@ export interface CodecModuleSpec {
   fixedPath?: boolean;
 }
 
-
 /** The package that holds a codec, for messages: '@cornerstonejs/codec-openjpeg'. */
 function packageOf(spec: CodecModuleSpec): string {
   return spec.fixedPath ? 'dicomflow' : spec.glue.replace(/\/wasmjs$/, '');
@@ -44,29 +43,28 @@ export function useWasmDir(dir: string | null): void {
   configuredDir = dir;
 }
 
-/**
- * Where a codec's binary is, in this order:
- * 1. `<decode.wasmDir>/<file>`, or `$DICOMFLOW_WASM_DIR/<file>` when that variable is
- *    set (an explicit choice: a missing file there is an error, never a silent fallback);
- * 2. the package's own `wasm/<file>`, when `npm run stage-wasm` copied it there;
- * 3. the codec package's `.wasm` export, resolved like any dependency.
- */
 /** The folder decode.wasmDir or DICOMFLOW_WASM_DIR names in this thread, or null. */
 export function configuredWasmDir(): string | null {
   const env = process.env.DICOMFLOW_WASM_DIR;
   return configuredDir ?? (env !== undefined && env !== '' ? env : null);
 }
 
+/**
+ * Where a codec's binary is, in this order:
+ * 1. `<decode.wasmDir>/<file>`, or `$DICOMFLOW_WASM_DIR/<file>` when that variable is
+ *    set (an explicit choice: a missing file there is an error, never a silent fallback);
+ * 2. the package's own `wasm/<file>`, when `npm run stage-wasm` copied it there;
+ * 3. the codec package's `.wasm` export, resolved like any dependency.
+ * A build of dicomflow's own (fixedPath) comes from the configured folder when it
+ * holds one, else from wasm/own/ where it ships.
+ */
 export function wasmBinaryPath(spec: CodecModuleSpec): string {
+  const dir = configuredWasmDir();
   if (spec.fixedPath) {
-    // A build of dicomflow's own: from the configured folder when it holds one, else the one shipped.
-    const dir = configuredWasmDir();
     if (dir !== null && existsSync(join(dir, spec.wasmFile))) return join(dir, spec.wasmFile);
     if (!existsSync(spec.binary)) throw new CodecMissingError(`codec binary ${spec.binary} is missing (it ships with dicomflow: reinstall, or rebuild it with wasm/own/build.sh)`, { stage: 'decode' });
     return spec.binary;
   }
-  const env = process.env.DICOMFLOW_WASM_DIR;
-  const dir = configuredDir ?? (env !== undefined && env !== '' ? env : null);
   if (dir !== null) {
     const p = join(dir, spec.wasmFile);
     if (!existsSync(p)) {

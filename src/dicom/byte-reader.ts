@@ -34,8 +34,6 @@ export class ByteReader {
   /** Absolute offset of the next unread byte. */
   position: number;
   private readonly seekTo: ((position: number) => void) | null;
-  /** Bytes passed over by seeking, never read. */
-  seekedBytes = 0;
 
   constructor(source: ByteSource, startPosition = 0) {
     const s = source as AsyncIterable<Uint8Array> & Iterable<Uint8Array>;
@@ -133,12 +131,10 @@ export class ByteReader {
   async skip(n: number): Promise<number> {
     if (this.seekTo && !this.ended && n - this.buffered >= SEEK_MIN_BYTES) {
       // Drop what is buffered and have the source continue after the skipped run.
-      const jump = n - this.buffered;
       this.chunks = [];
       this.head = 0;
       this.buffered = 0;
       this.position += n;
-      this.seekedBytes += jump;
       this.seekTo(this.position);
       return n;
     }

@@ -11,7 +11,7 @@ import {
 import type { PixelDescription } from './description.js';
 import { checkLength, readElementHeader, readTag, where, type ElementHeader, type ReadContext } from './elements.js';
 import { PIXEL_DATA_TAGS, Tag, UNDEFINED_LENGTH, pixelDataName, tagString } from './tags.js';
-import type { SyntaxInfo } from './transfer-syntax.js';
+import { TransferSyntax as TS, type SyntaxInfo } from './transfer-syntax.js';
 import type { ByteReader } from './byte-reader.js';
 import { chooseLevel, isJp2, readJ2kHeader, sizeAtLevel } from '../codecs/j2k-header.js';
 import { cutCodestream, prefixDamage, prefixFor, type PrefixPlan } from '../codecs/j2k-prefix.js';
@@ -57,7 +57,7 @@ export interface FrameLimits {
 }
 
 /** Transfer syntaxes whose frames may be read in part (JPEG 2000 Part 1 and HTJ2K). */
-export const PREFIX_SYNTAXES: ReadonlySet<string> = new Set(['1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.91', '1.2.840.10008.1.2.4.201', '1.2.840.10008.1.2.4.202', '1.2.840.10008.1.2.4.203']);
+export const PREFIX_SYNTAXES: ReadonlySet<string> = new Set([TS.JPEG2000Lossless, TS.JPEG2000, TS.HTJ2KLossless, TS.HTJ2KLosslessRPCL, TS.HTJ2K]);
 
 /** Most bytes peeked at to plan a frame's prefix before giving up and reading it whole. */
 const PREFIX_PLAN_MAX_BYTES = 4 * 1024 * 1024;
@@ -342,16 +342,14 @@ export async function* encapsulatedFrames(
   let delivered = 0;
   let nextStart = 1; // index into `starts` of the next frame to begin
   const atLeast = limits.prefix && PREFIX_SYNTAXES.has(syntax.uid) ? limits.prefix(d) : null;
-  // The frame being read in part: its plan, and every byte of it in the file.
-  let prefix: FramePrefix | null = null;
-  // For the frame read in part: its first bytes and plan, and the last bytes of its last fragment.
-  let prefixHead: { head: Uint8Array; plan: Extract<PrefixPlan, { ok: true }> } | null = null;
+  // The frame being read in part: what it reports, its first bytes and plan, and the last bytes of its last fragment.
+  let prefix: { report: FramePrefix; head: Uint8Array; plan: Extract<PrefixPlan, { ok: true }> } | null = null;
   let tail = new Uint8Array(0);
   const frameOf = (): EncodedFrame => {
     const f: EncodedFrame = { index: delivered, bytes: concat(parts, held), offset: frameOffset };
-    if (prefix && prefixHead) {
-      const damage = prefixDamage(prefixHead.head, prefixHead.plan, prefix.frameBytes, tail);
-      f.prefix = damage ? { ...prefix, damage } : prefix;
+    if (prefix) {
+      const damage = prefixDamage(prefix.head, prefix.plan, prefix.report.frameBytes, tail);
+      f.prefix = damage ? { ...prefix.report, damage } : prefix.report;
     }
     return f;
   };
@@ -392,7 +390,6 @@ export async function* encapsulatedFrames(
       parts = [];
       held = 0;
       prefix = null;
-      prefixHead = null;
     }
     if (begins) {
       frameOffset = h.offset;
@@ -409,7 +406,7 @@ export async function* encapsulatedFrames(
     if (left !== undefined && h.length > left) throw truncated(delivered, delivered);
     if (prefix) {
       // A later fragment of a frame read in part: none of it is needed.
-      prefix.frameBytes += h.length;
+      prefix.report.frameBytes += h.length;
       if (!(await skipKeepingTail(h.length))) throw truncated(delivered, delivered);
       continue;
     }
@@ -422,8 +419,7 @@ export async function* encapsulatedFrames(
       const cut = cutCodestream(head, plan.plan);
       parts.push(cut);
       held += cut.length;
-      prefix = { level: plan.level, bytesRead: n, frameBytes: h.length };
-      prefixHead = { head, plan: plan.plan };
+      prefix = { report: { level: plan.level, bytesRead: n, frameBytes: h.length }, head, plan: plan.plan };
       continue;
     }
     const value = new Uint8Array(h.length);

@@ -11,7 +11,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { SourceError } from '../errors.js';
-import type { OpenOptions, SourceItem } from './item.js';
+import { growingReadSize, type OpenOptions, type SourceItem } from './item.js';
 
 export interface HttpOptions {
   /** Most connections kept open per host (the agent's maxSockets). */
@@ -106,7 +106,7 @@ async function* fetchFrom(url: string, o: HttpOptions, stats: HttpStats | undefi
   for (;;) {
     if (total !== null && position >= total) return;
     // One request: the rest of the file, or (windowed) the next window of it.
-    const size = least === undefined ? Infinity : Math.min(most, run < 2 ? least : least * 2 ** (run - 1));
+    const size = least === undefined ? Infinity : growingReadSize(run, least, most);
     let seekTo: number | null = null;
     for (let attempt = 0; ; attempt++) {
       let res: IncomingMessage | undefined;

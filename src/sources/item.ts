@@ -38,6 +38,15 @@ export interface OpenOptions {
   seekChunkBytes?: number;
 }
 
+/**
+ * The size of read number `run` (from 0) since the start or the last seek,
+ * for seeking readers: `least` twice, then doubling up to `most`. Local files
+ * and HTTP windows share it.
+ */
+export function growingReadSize(run: number, least: number, most: number): number {
+  return Math.min(most, run < 2 ? least : least * 2 ** (run - 1));
+}
+
 export interface SourceItem {
   /** Stable id: the path or URL. */
   id: string;
@@ -93,7 +102,8 @@ export function fileItem(path: string, size: number | undefined, extra: { label?
               seeked = false;
               run = 0;
             }
-            const chunk = run < 4 ? least : Math.min(most, least * 2 ** (run - 3));
+            // Not past the end when the size is known: a seek to a frame's last bytes reads only those.
+            const chunk = Math.max(1, Math.min(growingReadSize(run, least, most), size === undefined ? Infinity : size - position));
             const buffer = new Uint8Array(chunk);
             const { bytesRead } = await fh.read(buffer, 0, chunk, position).catch((err: unknown) => {
               throw fail(err);

@@ -10,7 +10,7 @@
  * tracked by the engine or recorded on a gradient tape, and the engine wraps
  * the one TensorInfo we return in the output Tensor without copying it.
  */
-import { getKernel, type KernelBackend, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs';
+import { getKernel, type KernelBackend, type KernelConfig, type KernelFunc, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs';
 import { TrainingBackendError } from '../../errors.js';
 
 /** Calls the wasm kernel `kernelName`; its result is released when the composition ends, unless returned. */
@@ -59,4 +59,16 @@ export function composeKernels(backend: KernelBackend, body: (call: KernelCall) 
     // reference), so release by reference count, object by object.
     for (const t of produced) if (t !== result) backend.disposeData(t.dataId);
   }
+}
+
+/**
+ * The registration of a kernel that replaces wasm's own `native` one: our
+ * `kernelFunc` (which may hand cases back to native.kernelFunc), with the
+ * native setup and dispose hooks kept, since the native path needs them.
+ */
+export function replacing(native: KernelConfig, kernelFunc: KernelFunc): KernelConfig {
+  const config: KernelConfig = { kernelName: native.kernelName, backendName: 'wasm', kernelFunc };
+  if (native.setupFunc) config.setupFunc = native.setupFunc;
+  if (native.disposeFunc) config.disposeFunc = native.disposeFunc;
+  return config;
 }

@@ -17,7 +17,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs';
-import { composeKernels } from './compose.js';
+import { composeKernels, replacing } from './compose.js';
 import { assertShape, convGeometry } from './geometry.js';
 import { dyForInputGradient } from './input-gradient-layout.js';
 
@@ -56,8 +56,5 @@ export function conv2dBackpropInputConfig(native: KernelConfig): KernelConfig {
       return call('Conv2D', { x: aligned, filter: swapped }, { strides: 1, dilations: 1, pad: 'valid', dataFormat: 'NHWC' });
     });
   };
-  const config: KernelConfig = { kernelName: Conv2DBackpropInput, backendName: 'wasm', kernelFunc };
-  if (native.setupFunc) config.setupFunc = native.setupFunc;
-  if (native.disposeFunc) config.disposeFunc = native.disposeFunc;
-  return config;
+  return replacing(native, kernelFunc);
 }

@@ -23,7 +23,8 @@
  * backend's (test/train/wasm-kernels/pool-gradients.test.ts); shapes and
  * types outside their loops go to the native kernel.
  */
-import { backend_util, type KernelConfig, type KernelFunc, type MaxPoolGradAttrs, type TensorInfo } from '@tensorflow/tfjs';
+import { backend_util, type KernelConfig, type MaxPoolGradAttrs, type TensorInfo } from '@tensorflow/tfjs';
+import { replacing } from './compose.js';
 
 /** What the kernels need of tfjs-backend-wasm's BackendWasm. */
 interface WasmHeapBackend {
@@ -31,12 +32,6 @@ interface WasmHeapBackend {
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
-function withNative(native: KernelConfig, kernelFunc: KernelFunc): KernelConfig {
-  const config: KernelConfig = { kernelName: native.kernelName, backendName: 'wasm', kernelFunc };
-  if (native.setupFunc) config.setupFunc = native.setupFunc;
-  if (native.disposeFunc) config.disposeFunc = native.disposeFunc;
-  return config;
-}
 
 /** Strides of `shape` padded on the left to rank 4, 0 where the axis is broadcast to `out`. */
 function broadcastStrides(shape: readonly number[], out: readonly number[]): number[] {
@@ -52,7 +47,7 @@ function broadcastStrides(shape: readonly number[], out: readonly number[]): num
 
 /** Equal with broadcasting for float32 / int32 inputs of rank <= 4; the rest goes to `native`. */
 export function equalConfig(native: KernelConfig): KernelConfig {
-  return withNative(native, (args) => {
+  return replacing(native, (args) => {
     const a = args.inputs.a as TensorInfo;
     const b = args.inputs.b as TensorInfo;
     const same = a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
@@ -84,7 +79,7 @@ export function equalConfig(native: KernelConfig): KernelConfig {
 
 /** MaxPoolGrad (NHWC, float32) by scatter from each window's argmax; other cases go to `native`. */
 export function maxPoolGradConfig(native: KernelConfig): KernelConfig {
-  return withNative(native, (args) => {
+  return replacing(native, (args) => {
     const dy = args.inputs.dy as TensorInfo;
     const input = args.inputs.input as TensorInfo;
     if (input.dtype !== 'float32' || dy.dtype !== 'float32' || input.shape.length !== 4) return native.kernelFunc(args);
