@@ -1,9 +1,21 @@
-/** JPEG-LS (lossless and near-lossless) with CharLS in WebAssembly. */
-import { simpleCodec } from './emscripten.js';
+/**
+ * JPEG-LS (lossless and near-lossless) with CharLS in WebAssembly: by default
+ * dicomflow's own build (wasm/own/, see charls-own.ts), with the cornerstone
+ * package's build as the fallback when the own one cannot be loaded.
+ * DICOMFLOW_CHARLS=cornerstone or =own chooses one; "own" then fails instead
+ * of falling back (own-build.ts).
+ */
+import { adaptOwnCharls, CHARLS_OWN, type OwnCharlsRaw } from './charls-own.js';
+import { simpleCodec, type SimpleCodecOptions } from './emscripten.js';
 import { SOF, guardJpeg } from './jpeg-header.js';
+import { chooseBuild, type CodecBuild } from './own-build.js';
+import type { Codec } from './types.js';
+import { freshCodecModule, loadCodecModule, type CodecModuleSpec, type ModuleLoader } from './wasm.js';
 
 export const CHARLS = { glue: '@cornerstonejs/codec-charls/wasmjs', binary: '@cornerstonejs/codec-charls/wasm', wasmFile: 'charlswasm.wasm' };
-export const charls = simpleCodec('charls', CHARLS, 'JpegLSDecoder', {
+export { CHARLS_OWN };
+
+const options: SimpleCodecOptions = {
   // SOF55 (ITU T.87 C.2.2) has the frame header layout of T.81's SOF.
   guard: (h, d) => guardJpeg(h, d, { codec: 'charls', maxPrecision: 16, sofs: [SOF.jpegLs] }),
   // CharLS returns samples in the stream's interleave mode: mode 0 ("none") is one plane per component.
@@ -11,4 +23,20 @@ export const charls = simpleCodec('charls', CHARLS, 'JpegLSDecoder', {
   // JPEG-LS has no colour transform of its own (the HP extension is not used in DICOM).
   decodesPartial: false,
   photometric: (d) => ({ photometric: d.photometricInterpretation }),
-});
+};
+
+function ownLoader(base: ModuleLoader): ModuleLoader {
+  return (async (spec: CodecModuleSpec) => adaptOwnCharls(await base<OwnCharlsRaw>(spec))) as ModuleLoader;
+}
+
+export const charlsCornerstone: Codec = simpleCodec('charls', CHARLS, 'JpegLSDecoder', options);
+export const charlsOwn: Codec = simpleCodec('charls', CHARLS_OWN, 'JpegLSDecoder', options, ownLoader(loadCodecModule), ownLoader(freshCodecModule));
+
+const choice = chooseBuild('DICOMFLOW_CHARLS', CHARLS_OWN.wasmFile, charlsOwn, charlsCornerstone);
+
+/** The CharLS build in use and, when the own one could not load, why (null otherwise). */
+export function charlsBuild(): { build: CodecBuild; fallback: string | null } {
+  return choice.build();
+}
+
+export const charls: Codec = choice.codec;

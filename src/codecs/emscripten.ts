@@ -52,11 +52,15 @@ export interface SimpleCodecOptions {
 
 type DecoderModule = Record<string, new () => SimpleDecoder>;
 
-export function simpleCodec(name: string, spec: CodecModuleSpec, decoderClass: string, opts: SimpleCodecOptions, load: ModuleLoader = loadCodecModule): Codec {
+/**
+ * `load` gets the module (shared per thread by default); `freshLoad` is the
+ * loader of the codec's fresh() copy, which gets an instance of its own.
+ */
+export function simpleCodec(name: string, spec: CodecModuleSpec, decoderClass: string, opts: SimpleCodecOptions, load: ModuleLoader = loadCodecModule, freshLoad: ModuleLoader = freshCodecModule): Codec {
   let module: DecoderModule | undefined;
   const codec: Codec = {
     name,
-    fresh: () => simpleCodec(name, spec, decoderClass, opts, freshCodecModule),
+    fresh: () => simpleCodec(name, spec, decoderClass, opts, freshLoad, freshLoad),
     async init() {
       module ??= await load<DecoderModule>(spec);
     },

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Builds dicomflow's own WebAssembly OpenJPEG (wasm/own/openjpeg-simd.{cjs,wasm})
-# from the pinned Debian source package, with Debian's emscripten, at -O3 with
-# WebAssembly SIMD: OpenJPEG's SSE/SSE2/SSE4.1 paths (wavelet, MCT, T1) are
-# compiled through emscripten's SSE-to-SIMD128 headers. No threads: the decode
-# pool already runs one frame per core.
+# Builds dicomflow's own WebAssembly codecs from pinned Debian source packages,
+# with Debian's emscripten, at -O3:
+# - OpenJPEG (wasm/own/openjpeg-simd.{cjs,wasm}) from openjpeg2, with
+#   WebAssembly SIMD: OpenJPEG's SSE/SSE2/SSE4.1 paths (wavelet, MCT, T1) are
+#   compiled through emscripten's SSE-to-SIMD128 headers;
+# - CharLS 2.0.0 (wasm/own/charls-own.{cjs,wasm}) from the copy bundled in the
+#   gdcm source package (Utilities/gdcmcharls: Debian's mirror has no charls
+#   source package to fetch), with WebAssembly exception handling, which CharLS
+#   uses for its errors. JPEG-LS decoding is serial: SIMD gives it nothing.
+# No threads: the decode pool already runs one frame per core.
 #
 #   sudo bash wasm/own/build.sh            # needs root for apt-get; ~1 min
 #   bash wasm/own/build.sh --check         # rebuild in a temp dir and compare with SHA256SUMS
@@ -13,11 +18,15 @@
 # in wasm/own/SHA256SUMS; the build is deterministic for the same emscripten.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-PKG=openjpeg2
-VERSION=2.5.0-2+deb12u3
-UPSTREAM=2.5.0
-DSC_SHA256=f570a7c10d36f2d5b2553941e7821ed88d1cf7a93f9c49e7f6099e53f4491f47
-ORIG_SHA256=007e19d772c8b6b22e35379630b06ff3549e49ba719d96453607a36ad7b4de73
+OPJ_VERSION=2.5.0-2+deb12u3
+OPJ_UPSTREAM=2.5.0
+OPJ_DSC_SHA256=f570a7c10d36f2d5b2553941e7821ed88d1cf7a93f9c49e7f6099e53f4491f47
+OPJ_ORIG_SHA256=007e19d772c8b6b22e35379630b06ff3549e49ba719d96453607a36ad7b4de73
+GDCM_VERSION=3.0.21-1
+GDCM_UPSTREAM=3.0.21
+GDCM_DSC_SHA256=6e9b38024573c0fcf2fee91857f6bfcbc0a96d1e61b34937c907adc504c44323
+GDCM_ORIG_SHA256=7c456162a2de722cc90e3bdc46900302b1c367540a7131268d7bfd2a819cb5ed
+OUTPUTS=(openjpeg-simd.cjs openjpeg-simd.wasm charls-own.cjs charls-own.wasm)
 EMSCRIPTEN_VERSION=3.1.6
 check=0
 [[ "${1:-}" == "--check" ]] && check=1
@@ -42,11 +51,23 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-apt-get source --download-only -q "$PKG=$VERSION" >&2
-echo "$DSC_SHA256  ${PKG}_${VERSION}.dsc" | sha256sum -c --quiet
-echo "$ORIG_SHA256  ${PKG}_${UPSTREAM}.orig.tar.xz" | sha256sum -c --quiet
-dpkg-source -x -q "${PKG}_${VERSION}.dsc" src >&2
-lib="$work/src/src/lib/openjp2"
+# fetch PKG VERSION DSC_SHA256 ORIG_FILE ORIG_SHA256 DIR: download, verify and unpack (with Debian's patches) into DIR.
+fetch() {
+  apt-get source --download-only -q "$1=$2" >&2
+  echo "$3  ${1}_${2}.dsc" | sha256sum -c --quiet
+  echo "$5  $4" | sha256sum -c --quiet
+  dpkg-source -x -q "${1}_${2}.dsc" "$6" >&2
+}
+out="$work/out"
+mkdir -p "$out"
+# Debian's emscripten runs its JS optimizer with the node on PATH; its acorn is in /usr/share/nodejs (node-acorn).
+export NODE_PATH="/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}"
+LINK=(-sMODULARIZE=1 -sENVIRONMENT=node -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=16MB -sMAXIMUM_MEMORY=2GB -sFILESYSTEM=0
+  -sEXIT_RUNTIME=0 -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0 -sEXPORTED_RUNTIME_METHODS=UTF8ToString)
+
+# --- OpenJPEG ---
+fetch openjpeg2 "$OPJ_VERSION" "$OPJ_DSC_SHA256" "openjpeg2_${OPJ_UPSTREAM}.orig.tar.xz" "$OPJ_ORIG_SHA256" openjpeg
+lib="$work/openjpeg/src/lib/openjp2"
 
 # What CMake would generate for a little-endian target with stdint and posix_memalign.
 cat > "$lib/opj_config.h" <<H
@@ -57,7 +78,7 @@ cat > "$lib/opj_config.h" <<H
 H
 cat > "$lib/opj_config_private.h" <<H
 #define OPJ_HAVE_INTTYPES_H 1
-#define OPJ_PACKAGE_VERSION "$UPSTREAM"
+#define OPJ_PACKAGE_VERSION "$OPJ_UPSTREAM"
 #define OPJ_HAVE_POSIX_MEMALIGN 1
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200112L
@@ -67,24 +88,26 @@ H
 sources=(thread bio cio dwt event ht_dec image invert j2k jp2 mct mqc openjpeg opj_clock pi t1 t2 tcd tgt function_list opj_malloc sparse_array)
 files=()
 for s in "${sources[@]}"; do files+=("$lib/$s.c"); done
-out="$work/out"
-mkdir -p "$out"
-# Debian's emscripten runs its JS optimizer with the node on PATH; its acorn is in /usr/share/nodejs (node-acorn).
-export NODE_PATH="/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}"
 emcc -O3 -msimd128 -msse -msse2 -msse4.1 -DNDEBUG -DOPJ_STATIC -I"$lib" \
   "${files[@]}" "$here/openjpeg_df.c" \
-  -o "$out/openjpeg-simd.cjs" \
-  -sMODULARIZE=1 -sEXPORT_NAME=OpenJpegSimd -sENVIRONMENT=node -sALLOW_MEMORY_GROWTH=1 \
-  -sINITIAL_MEMORY=16MB -sMAXIMUM_MEMORY=2GB -sFILESYSTEM=0 -sEXIT_RUNTIME=0 -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0 \
-  -sEXPORTED_FUNCTIONS=_df_decode,_df_malloc,_df_free,_df_version \
-  -sEXPORTED_RUNTIME_METHODS=UTF8ToString
+  -o "$out/openjpeg-simd.cjs" "${LINK[@]}" -sEXPORT_NAME=OpenJpegSimd \
+  -sEXPORTED_FUNCTIONS=_df_decode,_df_malloc,_df_free,_df_version
+
+# --- CharLS (bundled in gdcm) ---
+fetch gdcm "$GDCM_VERSION" "$GDCM_DSC_SHA256" "gdcm_${GDCM_UPSTREAM}.orig.tar.gz" "$GDCM_ORIG_SHA256" gdcm
+jls="$work/gdcm/Utilities/gdcmcharls"
+grep -q 'archive/2.0.0.tar.gz' "$jls/README.GDCM.txt" || { echo "build: gdcm's bundled CharLS is not 2.0.0" >&2; exit 1; }
+em++ -O3 -std=c++14 -fwasm-exceptions -DNDEBUG -DCHARLS_STATIC -I"$jls" \
+  "$jls"/interface.cpp "$jls"/jpegls.cpp "$jls"/jpegmarkersegment.cpp "$jls"/jpegstreamreader.cpp "$jls"/jpegstreamwriter.cpp "$here/charls_df.cpp" \
+  -o "$out/charls-own.cjs" "${LINK[@]}" -sEXPORT_NAME=CharlsOwn \
+  -sEXPORTED_FUNCTIONS=_df_jls_decode,_df_malloc,_df_free
 
 if [[ $check == 1 ]]; then
   (cd "$out" && sha256sum -c "$here/SHA256SUMS")
   echo "build: outputs match wasm/own/SHA256SUMS" >&2
 else
-  cp "$out/openjpeg-simd.cjs" "$out/openjpeg-simd.wasm" "$here/"
-  (cd "$here" && sha256sum openjpeg-simd.cjs openjpeg-simd.wasm > SHA256SUMS)
-  echo "build: wrote $here/openjpeg-simd.{cjs,wasm} and SHA256SUMS" >&2
-  ls -l "$here"/openjpeg-simd.* >&2
+  for f in "${OUTPUTS[@]}"; do cp "$out/$f" "$here/"; done
+  (cd "$here" && sha256sum "${OUTPUTS[@]}" > SHA256SUMS)
+  echo "build: wrote ${OUTPUTS[*]} and SHA256SUMS in $here" >&2
+  (cd "$here" && ls -l "${OUTPUTS[@]}") >&2
 fi

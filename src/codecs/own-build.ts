@@ -1,0 +1,88 @@
+/**
+ * The choice between dicomflow's own WebAssembly build of a codec (wasm/own/,
+ * made by wasm/own/build.sh from Debian's sources) and the cornerstone
+ * package's build of it, shared by OpenJPEG and CharLS.
+ *
+ * By default the own build decodes, with the cornerstone build as the
+ * fallback when the own one cannot be loaded (an engine without WebAssembly
+ * SIMD or exceptions). An environment variable (DICOMFLOW_OPENJPEG,
+ * DICOMFLOW_CHARLS) set to `own` or `cornerstone` chooses one; `own` then
+ * fails instead of falling back. decode.wasmDir names a folder of binaries
+ * the user chose: the own build is used if the folder holds its binary, else
+ * the cornerstone build's binary from that folder (missing there:
+ * DF_ERR_CODEC_MISSING).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DecodeError } from '../errors.js';
+import type { Codec } from './types.js';
+import { configuredWasmDir } from './wasm.js';
+
+/** Which build decodes in this thread: 'own' (wasm/own/) or 'cornerstone'. */
+export type CodecBuild = 'own' | 'cornerstone';
+
+export interface BuildChoice {
+  /** The codec that picks a build per call (same name as the two it chooses between). */
+  codec: Codec;
+  /** The build in use and, when the own one could not load, why (null otherwise). */
+  build(): { build: CodecBuild; fallback: string | null };
+}
+
+/**
+ * @example
+ *   const { codec, build } = chooseBuild('DICOMFLOW_CHARLS', 'charls-simd.wasm', charlsOwn, charlsCornerstone);
+ *   await codec.init(); build(); // -> { build: 'own', fallback: null }
+ */
+export function chooseBuild(envVar: string, ownWasmFile: string, own: Codec, cornerstone: Codec): BuildChoice {
+  const wanted = (): CodecBuild | 'auto' => {
+    const v = process.env[envVar];
+    if (v === undefined || v === '' || v === 'auto') return 'auto';
+    if (v === 'own' || v === 'cornerstone') return v;
+    throw new DecodeError(`${envVar} is ${JSON.stringify(v)}: expected own, cornerstone or auto`, { stage: 'decode' });
+  };
+  /** The cornerstone build, before trying to load the own one: asked for, or what the wasm folder holds. */
+  const cornerstoneChosen = (w: CodecBuild | 'auto'): boolean => {
+    const dir = configuredWasmDir();
+    return w === 'cornerstone' || (w === 'auto' && dir !== null && !existsSync(join(dir, ownWasmFile)));
+  };
+  let fallbackReason: string | null = null;
+
+  const selecting = (ownCodec: Codec, cornerstoneCodec: Codec): Codec => {
+    let chosen: Codec | undefined;
+    let chosenFor = '';
+    const pick = async (): Promise<Codec> => {
+      const w = wanted();
+      const key = `${w} ${configuredWasmDir() ?? ''}`;
+      if (chosen && chosenFor === key) return chosen;
+      chosenFor = key;
+      if (cornerstoneChosen(w)) return (chosen = cornerstoneCodec);
+      try {
+        await ownCodec.init();
+        chosen = ownCodec;
+      } catch (err) {
+        if (w === 'own') throw err;
+        fallbackReason = (err as Error).message;
+        chosen = cornerstoneCodec;
+      }
+      return chosen;
+    };
+    return {
+      name: ownCodec.name,
+      fresh: () => selecting(ownCodec.fresh!(), cornerstoneCodec.fresh!()),
+      async init() {
+        await (await pick()).init();
+      },
+      async decode(bytes, d, options) {
+        return (await pick()).decode(bytes, d, options);
+      },
+    };
+  };
+
+  return {
+    codec: selecting(own, cornerstone),
+    build() {
+      const w = wanted();
+      return { build: cornerstoneChosen(w) || (w === 'auto' && fallbackReason !== null) ? 'cornerstone' : 'own', fallback: fallbackReason };
+    },
+  };
+}
