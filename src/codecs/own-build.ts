@@ -7,7 +7,8 @@
  * fallback when the own one cannot be loaded (an engine without WebAssembly
  * SIMD or exceptions). An environment variable (DICOMFLOW_OPENJPEG,
  * DICOMFLOW_CHARLS) set to `own` or `cornerstone` chooses one; `own` then
- * fails instead of falling back. decode.wasmDir names a folder of binaries
+ * fails instead of falling back. A fallback comes with one DF_WARN_CODEC_FALLBACK
+ * warning per thread, on the first frame it decodes. decode.wasmDir names a folder of binaries
  * the user chose: the own build is used if the folder holds its binary, else
  * the cornerstone build's binary from that folder (missing there:
  * DF_ERR_CODEC_MISSING).
@@ -50,6 +51,7 @@ export function chooseBuild(envVar: string, ownWasmFile: string, own: Codec, cor
   const selecting = (ownCodec: Codec, cornerstoneCodec: Codec): Codec => {
     let chosen: Codec | undefined;
     let chosenFor = '';
+    let warned = false;
     const pick = async (): Promise<Codec> => {
       const w = wanted();
       const key = `${w} ${configuredWasmDir() ?? ''}`;
@@ -73,7 +75,19 @@ export function chooseBuild(envVar: string, ownWasmFile: string, own: Codec, cor
         await (await pick()).init();
       },
       async decode(bytes, d, options) {
-        return (await pick()).decode(bytes, d, options);
+        const codec = await pick();
+        const frame = await codec.decode(bytes, d, options);
+        // A fallback the user did not ask for is said once per thread, with the first frame it decoded.
+        if (codec === cornerstoneCodec && fallbackReason !== null && !warned) {
+          warned = true;
+          const warning = {
+            code: 'DF_WARN_CODEC_FALLBACK',
+            message: `${ownCodec.name}: dicomflow's own build could not be loaded (${fallbackReason}); decoding with the cornerstone build (${envVar}=cornerstone makes that the choice)`,
+            details: { codec: ownCodec.name },
+          };
+          frame.warnings = [...(frame.warnings ?? []), warning];
+        }
+        return frame;
       },
     };
   };
