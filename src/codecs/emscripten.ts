@@ -15,7 +15,7 @@ import type { PixelDescription } from '../dicom/description.js';
 import { DecodeError } from '../errors.js';
 import type { DecodedFrame, DecodeWarning } from '../preprocess/types.js';
 import { mismatch, partialDecode } from './errors.js';
-import { withFreshDecoder } from './fresh-decoder.js';
+import { userStep, withFreshDecoder } from './fresh-decoder.js';
 import { endsWithEoi, readJpegHeader, type JpegHeader } from './jpeg-header.js';
 import { toStored } from './stored.js';
 import type { Codec, DecodeOptions, FrameInfo } from './types.js';
@@ -64,45 +64,55 @@ export function simpleCodec(name: string, spec: CodecModuleSpec, decoderClass: s
     async init() {
       module ??= await load<DecoderModule>(spec);
     },
-    async decode(bytes: Uint8Array, d: PixelDescription, options: DecodeOptions = {}): Promise<DecodedFrame> {
-      const h = readJpegHeader(bytes);
-      opts.guard(h, d);
-      const warnings: DecodeWarning[] = [];
-      // Known before decoding, and cheap: CharLS takes seconds to give up on a cut-short stream.
-      const cut = !endsWithEoi(bytes);
-      if (cut && !opts.decodesPartial) {
-        throw new DecodeError(`${name} codestream does not end with an EOI marker (cut short), and ${name} cannot decode part of a frame`, { stage: 'decode' }, { details: { codec: name, partial: true } });
-      }
-      if (cut) warnings.push(partialDecode(name, 'the codestream does not end with an EOI marker (cut short)', options.partial));
-      await codec.init();
-      return withFreshDecoder(name, spec, () => new module![decoderClass]!(), () => (module = undefined), ({ decoder: dec, logged }) => {
-        dec.getEncodedBuffer(bytes.length).set(bytes);
-        const log = logged(() => dec.decode());
-        const info = dec.getFrameInfo();
-        if (info.width !== d.columns || info.height !== d.rows) throw mismatch(name, 'decoded size', `${info.width}x${info.height}`, `${d.columns}x${d.rows}`);
-        if (info.componentCount !== d.samplesPerPixel) throw mismatch(name, 'decoded component count', info.componentCount, d.samplesPerPixel);
-        const sampleBytes = info.bitsPerSample > 8 ? 2 : 1;
-        const out = dec.getDecodedBuffer();
-        const expected = d.rows * d.columns * d.samplesPerPixel * sampleBytes;
-        if (out.length !== expected) throw mismatch(name, 'decoded byte count', out.length, expected);
-        const partialLines = opts.partialLine ? log.filter((l) => opts.partialLine!.test(l)) : [];
-        if (partialLines.length > 0 && !cut) warnings.push(partialDecode(name, partialLines.join('; '), options.partial));
-        for (const line of log) if (!partialLines.includes(line)) warnings.push({ code: 'DF_WARN_CODEC', message: `${name}: ${line}`, details: { codec: name } });
-        const color = d.samplesPerPixel === 3 ? opts.photometric(d, h) : { photometric: d.photometricInterpretation };
-        if (color.warning) warnings.push(color.warning);
-        const frame: DecodedFrame = {
-          // toStored copies out of the WASM heap before the decoder is deleted.
-          pixels: toStored(out, sampleBytes, d),
-          width: info.width,
-          height: info.height,
-          samplesPerPixel: d.samplesPerPixel as 1 | 3,
-          planarConfiguration: d.samplesPerPixel === 3 ? opts.planar(dec) : 0,
-          photometricInterpretation: color.photometric,
-        };
-        if (warnings.length > 0) frame.warnings = warnings;
-        return frame;
-      });
+    decode(bytes: Uint8Array, d: PixelDescription, options: DecodeOptions = {}): Promise<DecodedFrame> {
+      return run(bytes, d, options, false, (frame) => frame);
+    },
+    decodeWith(bytes, d, options, use) {
+      return run(bytes, d, options, true, use);
     },
   };
+  /** With `inPlace` the frame's pixels are the decoder's own output in the heap, made stored values there. */
+  async function run<T>(bytes: Uint8Array, d: PixelDescription, options: DecodeOptions, inPlace: boolean, use: (frame: DecodedFrame) => T): Promise<T> {
+    const h = readJpegHeader(bytes);
+    opts.guard(h, d);
+    const warnings: DecodeWarning[] = [];
+    // Known before decoding, and cheap: CharLS takes seconds to give up on a cut-short stream.
+    const cut = !endsWithEoi(bytes);
+    if (cut && !opts.decodesPartial) {
+      throw new DecodeError(`${name} codestream does not end with an EOI marker (cut short), and ${name} cannot decode part of a frame`, { stage: 'decode' }, { details: { codec: name, partial: true } });
+    }
+    if (cut) warnings.push(partialDecode(name, 'the codestream does not end with an EOI marker (cut short)', options.partial));
+    await codec.init();
+    const user = userStep(use);
+    const result = withFreshDecoder(name, spec, () => new module![decoderClass]!(), () => (module = undefined), ({ decoder: dec, logged }) => {
+      dec.getEncodedBuffer(bytes.length).set(bytes);
+      const log = logged(() => dec.decode());
+      const info = dec.getFrameInfo();
+      if (info.width !== d.columns || info.height !== d.rows) throw mismatch(name, 'decoded size', `${info.width}x${info.height}`, `${d.columns}x${d.rows}`);
+      if (info.componentCount !== d.samplesPerPixel) throw mismatch(name, 'decoded component count', info.componentCount, d.samplesPerPixel);
+      const sampleBytes = info.bitsPerSample > 8 ? 2 : 1;
+      const out = dec.getDecodedBuffer();
+      const expected = d.rows * d.columns * d.samplesPerPixel * sampleBytes;
+      if (out.length !== expected) throw mismatch(name, 'decoded byte count', out.length, expected);
+      const partialLines = opts.partialLine ? log.filter((l) => opts.partialLine!.test(l)) : [];
+      if (partialLines.length > 0 && !cut) warnings.push(partialDecode(name, partialLines.join('; '), options.partial));
+      for (const line of log) if (!partialLines.includes(line)) warnings.push({ code: 'DF_WARN_CODEC', message: `${name}: ${line}`, details: { codec: name } });
+      const color = d.samplesPerPixel === 3 ? opts.photometric(d, h) : { photometric: d.photometricInterpretation };
+      if (color.warning) warnings.push(color.warning);
+      const frame: DecodedFrame = {
+        // Copied out of the WASM heap before the decoder is deleted, unless `use` runs before that.
+        pixels: toStored(out, sampleBytes, d, inPlace),
+        width: info.width,
+        height: info.height,
+        samplesPerPixel: d.samplesPerPixel as 1 | 3,
+        planarConfiguration: d.samplesPerPixel === 3 ? opts.planar(dec) : 0,
+        photometricInterpretation: color.photometric,
+      };
+      if (warnings.length > 0) frame.warnings = warnings;
+      return user.run(frame);
+    });
+    user.rethrow();
+    return result;
+  }
   return codec;
 }

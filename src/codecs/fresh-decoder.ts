@@ -50,3 +50,33 @@ export function withFreshDecoder<D extends { delete(): void }, R>(name: string, 
     }
   }
 }
+
+/**
+ * Runs `use` on a frame inside withFreshDecoder's `run` (while the decoder,
+ * and the heap its pixels may be a view of, still exist), keeping an error
+ * `use` throws apart from the codec's own: call it in `run`, and call
+ * `rethrow()` after withFreshDecoder returns.
+ *
+ * @example
+ *   const user = userStep(use);
+ *   const r = withFreshDecoder(name, spec, make, reset, ({ decoder }) => user.run(frameOf(decoder)));
+ *   user.rethrow();
+ */
+export function userStep<F, T>(use: (frame: F) => T): { run(frame: F): T; rethrow(): void } {
+  let failed = false;
+  let error: unknown;
+  return {
+    run(frame) {
+      try {
+        return use(frame);
+      } catch (err) {
+        failed = true;
+        error = err;
+        return undefined as T;
+      }
+    },
+    rethrow() {
+      if (failed) throw error;
+    },
+  };
+}

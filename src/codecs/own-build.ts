@@ -16,6 +16,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DecodeError } from '../errors.js';
+import type { DecodedFrame } from '../preprocess/types.js';
 import type { Codec } from './types.js';
 import { configuredWasmDir } from './wasm.js';
 
@@ -52,6 +53,19 @@ export function chooseBuild(envVar: string, ownWasmFile: string, own: Codec, cor
     let chosen: Codec | undefined;
     let chosenFor = '';
     let warned = false;
+    // A fallback the user did not ask for is said once per thread, with the first frame it decoded.
+    const said = (codec: Codec, frame: DecodedFrame): DecodedFrame => {
+      if (codec === cornerstoneCodec && fallbackReason !== null && !warned) {
+        warned = true;
+        const warning = {
+          code: 'DF_WARN_CODEC_FALLBACK',
+          message: `${ownCodec.name}: dicomflow's own build could not be loaded (${fallbackReason}); decoding with the cornerstone build (${envVar}=cornerstone makes that the choice)`,
+          details: { codec: ownCodec.name },
+        };
+        frame.warnings = [...(frame.warnings ?? []), warning];
+      }
+      return frame;
+    };
     const pick = async (): Promise<Codec> => {
       const w = wanted();
       const key = `${w} ${configuredWasmDir() ?? ''}`;
@@ -76,18 +90,12 @@ export function chooseBuild(envVar: string, ownWasmFile: string, own: Codec, cor
       },
       async decode(bytes, d, options) {
         const codec = await pick();
-        const frame = await codec.decode(bytes, d, options);
-        // A fallback the user did not ask for is said once per thread, with the first frame it decoded.
-        if (codec === cornerstoneCodec && fallbackReason !== null && !warned) {
-          warned = true;
-          const warning = {
-            code: 'DF_WARN_CODEC_FALLBACK',
-            message: `${ownCodec.name}: dicomflow's own build could not be loaded (${fallbackReason}); decoding with the cornerstone build (${envVar}=cornerstone makes that the choice)`,
-            details: { codec: ownCodec.name },
-          };
-          frame.warnings = [...(frame.warnings ?? []), warning];
-        }
-        return frame;
+        return said(codec, await codec.decode(bytes, d, options));
+      },
+      async decodeWith(bytes, d, options, use) {
+        const codec = await pick();
+        if (!codec.decodeWith) return use(said(codec, await codec.decode(bytes, d, options)));
+        return codec.decodeWith(bytes, d, options, (frame) => use(said(codec, frame)));
       },
     };
   };

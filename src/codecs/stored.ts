@@ -51,6 +51,8 @@ export function toStored(src: Uint8Array, srcBytes: 1 | 2 | 4, d: Desc, inPlace 
   const reuse = inPlace && dstBytes === srcBytes && raw.byteOffset % srcBytes === 0;
   const out = reuse ? allocate(d, n, raw.buffer as ArrayBuffer, raw.byteOffset) : allocate(d, n);
   const bits = Math.min(d.bitsStored, 32);
+  // Every bit stored, in place: the samples, read as signed or unsigned by the view, are the values.
+  if (reuse && bits === 8 * dstBytes) return out;
   if (!reuse && srcBytes === dstBytes && bits === 8 * dstBytes && bits <= 16) {
     // Every bit is stored: the values are the samples read as signed or unsigned, a plain copy.
     const signed = d.pixelRepresentation === 1;

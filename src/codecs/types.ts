@@ -34,6 +34,15 @@ export interface Codec {
   /** One encoded frame to stored values. Throws DecodeError on a bad codestream. */
   decode(bytes: Uint8Array, d: PixelDescription, options?: DecodeOptions): Promise<DecodedFrame>;
   /**
+   * Decodes like decode() and hands the frame to `use`, returning what `use`
+   * returns, without copying the samples out of the codec's memory: the
+   * frame's pixels may be a view of the WebAssembly heap, valid only while
+   * `use` runs. `use` must be synchronous, must not keep the pixels, and may
+   * read them only (the decode worker preprocesses the frame there). An error
+   * `use` throws comes out as it is, not as a DecodeError.
+   */
+  decodeWith?<T>(bytes: Uint8Array, d: PixelDescription, options: DecodeOptions, use: (frame: DecodedFrame) => T): Promise<T>;
+  /**
    * The same codec on a WebAssembly instance of its own, sharing no state
    * with this one (for differential checks). Absent for codecs that keep no
    * state between frames.

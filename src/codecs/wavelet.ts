@@ -8,7 +8,7 @@ import type { PixelDescription } from '../dicom/description.js';
 import type { DecodedFrame, DecodeWarning } from '../preprocess/types.js';
 import { DecodeError } from '../errors.js';
 import { mismatch, partialDecode } from './errors.js';
-import { withFreshDecoder } from './fresh-decoder.js';
+import { userStep, withFreshDecoder } from './fresh-decoder.js';
 import { chooseLevel, endsWithEoc, readJ2kHeader, sizeAtLevel, tilePartProblem, unwrapJp2, type J2kHeader } from './j2k-header.js';
 
 export { chooseLevel };
@@ -68,56 +68,66 @@ export function waveletCodec(name: string, spec: CodecModuleSpec, decoderClass: 
     async init() {
       module ??= await load<WaveletModule>(spec);
     },
-    async decode(bytes: Uint8Array, d: PixelDescription, options: DecodeOptions = {}): Promise<DecodedFrame> {
-      // Check before decoding: a codestream that claims more than the header is a bomb or a mislabelled file.
-      // (The codec's own readHeader() leaves its frame info empty in this build, so the header is read here.)
-      const { codestream } = unwrapJp2(bytes);
-      const h = readJ2kHeader(codestream);
-      if (h.width !== d.columns) throw mismatch(name, 'width', h.width, d.columns);
-      if (h.height !== d.rows) throw mismatch(name, 'height', h.height, d.rows);
-      if (h.components !== d.samplesPerPixel) throw mismatch(name, 'component count', h.components, d.samplesPerPixel);
-      if (h.precision > d.bitsAllocated) throw mismatch(name, 'precision', h.precision, `BitsAllocated ${d.bitsAllocated}`);
-      guardLayout(name, h);
-      const level = options.atLeast ? chooseLevel(h, options.atLeast, h.decompositions, (l) => sizeAtLevel(h, l)) : 0;
-      if (options.prefixLevel !== undefined && options.prefixLevel !== level) {
-        throw new DecodeError(`${name}: the frame was read only up to resolution level ${options.prefixLevel} (a prefix read), but this decode wants level ${level}`, { stage: 'decode' }, { details: { codec: name, prefixLevel: options.prefixLevel, level } });
-      }
-      const warnings: DecodeWarning[] = [];
-      const cut = options.prefixDamage ?? (!endsWithEoc(codestream) ? 'the codestream does not end with an EOC marker (cut short)' : tilePartProblem(codestream));
-      if (cut) warnings.push(partialDecode(name, cut, options.partial));
-      await codec.init();
-      // A decoder per frame (see fresh-decoder.ts): after a failed opj_decode the wrapper returns
-      // without touching its output vector, so a shared decoder would hand back the last frame.
-      return withFreshDecoder(name, spec, () => new module![decoderClass]!(), () => (module = undefined), ({ decoder: dec, logged }) => {
-        // The bare codestream: OpenJPEG would take the JP2 file too, but OpenJPH would not.
-        dec.getEncodedBuffer(codestream.length).set(codestream);
-        // A cut-short codestream decodes in part only when the caller allows it (the codec still reports the damage).
-        if ('strict' in dec) dec.strict = options.partial !== 'allow';
-        const log = logged(() => (level > 0 ? dec.decodeSubResolution(level, 0) : dec.decode()));
-        const errors = log.filter((l) => ERROR_LINE.test(l));
-        if (errors.length > 0) throw new DecodeError(`${name} could not decode the frame: ${errors.join('; ')}`, { stage: 'decode' }, { details: { codec: name } });
-        const info = dec.getFrameInfo();
-        const size = sizeAtLevel(h, level);
-        const srcBytes = info.bitsPerSample > 8 ? 2 : 1;
-        const out = dec.getDecodedBuffer();
-        if (out.length !== size.width * size.height * h.components * srcBytes) {
-          throw mismatch(name, 'decoded size', out.length, size.width * size.height * h.components * srcBytes);
-        }
-        const damage = log.filter((l) => WARNING_LINE.test(l));
-        if (damage.length > 0 && !cut) warnings.push(partialDecode(name, damage.join('; ').trim(), options.partial));
-        const frame: DecodedFrame = {
-          // toStored copies out of the WASM heap before the decoder is deleted.
-          pixels: toStored(out, srcBytes, d),
-          width: size.width,
-          height: size.height,
-          samplesPerPixel: d.samplesPerPixel as 1 | 3,
-          planarConfiguration: 0,
-          photometricInterpretation: decodedPhotometric(d.photometricInterpretation),
-        };
-        if (warnings.length > 0) frame.warnings = warnings;
-        return frame;
-      });
+    decode(bytes: Uint8Array, d: PixelDescription, options: DecodeOptions = {}): Promise<DecodedFrame> {
+      return run(bytes, d, options, false, (frame) => frame);
+    },
+    decodeWith(bytes, d, options, use) {
+      return run(bytes, d, options, true, use);
     },
   };
+  /** With `inPlace` the frame's pixels are the decoder's own output in the heap, made stored values there. */
+  async function run<T>(bytes: Uint8Array, d: PixelDescription, options: DecodeOptions, inPlace: boolean, use: (frame: DecodedFrame) => T): Promise<T> {
+    // Check before decoding: a codestream that claims more than the header is a bomb or a mislabelled file.
+    // (The codec's own readHeader() leaves its frame info empty in this build, so the header is read here.)
+    const { codestream } = unwrapJp2(bytes);
+    const h = readJ2kHeader(codestream);
+    if (h.width !== d.columns) throw mismatch(name, 'width', h.width, d.columns);
+    if (h.height !== d.rows) throw mismatch(name, 'height', h.height, d.rows);
+    if (h.components !== d.samplesPerPixel) throw mismatch(name, 'component count', h.components, d.samplesPerPixel);
+    if (h.precision > d.bitsAllocated) throw mismatch(name, 'precision', h.precision, `BitsAllocated ${d.bitsAllocated}`);
+    guardLayout(name, h);
+    const level = options.atLeast ? chooseLevel(h, options.atLeast, h.decompositions, (l) => sizeAtLevel(h, l)) : 0;
+    if (options.prefixLevel !== undefined && options.prefixLevel !== level) {
+      throw new DecodeError(`${name}: the frame was read only up to resolution level ${options.prefixLevel} (a prefix read), but this decode wants level ${level}`, { stage: 'decode' }, { details: { codec: name, prefixLevel: options.prefixLevel, level } });
+    }
+    const warnings: DecodeWarning[] = [];
+    const cut = options.prefixDamage ?? (!endsWithEoc(codestream) ? 'the codestream does not end with an EOC marker (cut short)' : tilePartProblem(codestream));
+    if (cut) warnings.push(partialDecode(name, cut, options.partial));
+    await codec.init();
+    const user = userStep(use);
+    // A decoder per frame (see fresh-decoder.ts): after a failed opj_decode the wrapper returns
+    // without touching its output vector, so a shared decoder would hand back the last frame.
+    const result = withFreshDecoder(name, spec, () => new module![decoderClass]!(), () => (module = undefined), ({ decoder: dec, logged }) => {
+      // The bare codestream: OpenJPEG would take the JP2 file too, but OpenJPH would not.
+      dec.getEncodedBuffer(codestream.length).set(codestream);
+      // A cut-short codestream decodes in part only when the caller allows it (the codec still reports the damage).
+      if ('strict' in dec) dec.strict = options.partial !== 'allow';
+      const log = logged(() => (level > 0 ? dec.decodeSubResolution(level, 0) : dec.decode()));
+      const errors = log.filter((l) => ERROR_LINE.test(l));
+      if (errors.length > 0) throw new DecodeError(`${name} could not decode the frame: ${errors.join('; ')}`, { stage: 'decode' }, { details: { codec: name } });
+      const info = dec.getFrameInfo();
+      const size = sizeAtLevel(h, level);
+      const srcBytes = info.bitsPerSample > 8 ? 2 : 1;
+      const out = dec.getDecodedBuffer();
+      if (out.length !== size.width * size.height * h.components * srcBytes) {
+        throw mismatch(name, 'decoded size', out.length, size.width * size.height * h.components * srcBytes);
+      }
+      const damage = log.filter((l) => WARNING_LINE.test(l));
+      if (damage.length > 0 && !cut) warnings.push(partialDecode(name, damage.join('; ').trim(), options.partial));
+      const frame: DecodedFrame = {
+        // Copied out of the WASM heap before the decoder is deleted, unless `use` runs before that.
+        pixels: toStored(out, srcBytes, d, inPlace),
+        width: size.width,
+        height: size.height,
+        samplesPerPixel: d.samplesPerPixel as 1 | 3,
+        planarConfiguration: 0,
+        photometricInterpretation: decodedPhotometric(d.photometricInterpretation),
+      };
+      if (warnings.length > 0) frame.warnings = warnings;
+      return user.run(frame);
+    });
+    user.rethrow();
+    return result;
+  }
   return codec;
 }

@@ -45,14 +45,30 @@ export async function decodeFrame(task: DecodeTask, codecOverride?: Codec): Prom
     if (!codec) throw new UnsupportedTransferSyntaxError(`no codec for ${d.transferSyntaxName} (${d.transferSyntax})`, { stage: 'decode' });
     const t0 = performance.now();
     const atLeast = task.subResolution ? resolutionNeeded(d, spec) : null;
-    const frame = await codec.decode(task.bytes, d, { atLeast, partial: task.partial ?? 'error', ...(task.prefixLevel !== undefined ? { prefixLevel: task.prefixLevel } : {}), ...(task.prefixDamage ? { prefixDamage: task.prefixDamage } : {}) });
-    const t1 = performance.now();
-    // Masked regions, in the decoded frame's pixels (smaller than the file's after sub-resolution decoding).
-    const { boxes, text } = task.mask ? await frameBoxes(task.mask, frame, d) : { boxes: [], text: [] };
-    if (boxes.length) blankFrame(frame, boxes);
-    if (text.length) fillFromSurround(frame, text);
-    const sample = preprocess(frame, d, spec, frameIndex);
-    if (boxes.length) maskSample(sample, boxes, frame.height, frame.width, spec);
+    const options = { atLeast, partial: task.partial ?? 'error', ...(task.prefixLevel !== undefined ? { prefixLevel: task.prefixLevel } : {}), ...(task.prefixDamage ? { prefixDamage: task.prefixDamage } : {}) } as const;
+    let t1 = 0;
+    // Only the frame's size and warnings outlive this block: its pixels may be a view of the WASM heap.
+    let frame: Pick<DecodedFrame, 'width' | 'height' | 'warnings'>;
+    let sample: ReturnType<typeof preprocess>;
+    if (!task.mask && codec.decodeWith) {
+      // Preprocessed straight from the codec's memory: a 2048x2048 16-bit frame is not copied out
+      // of the WASM heap (8 MiB allocated, written and collected per frame) only to be read once.
+      [frame, sample] = await codec.decodeWith(task.bytes, d, options, (f) => {
+        t1 = performance.now();
+        return [{ width: f.width, height: f.height, ...(f.warnings ? { warnings: f.warnings } : {}) }, preprocess(f, d, spec, frameIndex)] as const;
+      });
+    } else {
+      // Masks write into the frame and OCR is asynchronous: they need a frame of its own.
+      const whole = await codec.decode(task.bytes, d, options);
+      t1 = performance.now();
+      // Masked regions, in the decoded frame's pixels (smaller than the file's after sub-resolution decoding).
+      const { boxes, text } = task.mask ? await frameBoxes(task.mask, whole, d) : { boxes: [], text: [] };
+      if (boxes.length) blankFrame(whole, boxes);
+      if (text.length) fillFromSurround(whole, text);
+      sample = preprocess(whole, d, spec, frameIndex);
+      if (boxes.length) maskSample(sample, boxes, whole.height, whole.width, spec);
+      frame = whole;
+    }
     const t2 = performance.now();
     const out: DecodeOutcome = { ok: true, data: sample.data, shape: sample.shape, decodeMs: t1 - t0, preprocessMs: t2 - t1, decodedWidth: frame.width, decodedHeight: frame.height };
     if (frame.warnings) out.warnings = frame.warnings;
