@@ -12,11 +12,18 @@
  * plus three transposes, all inside the wasm heap.
  *
  * That convolution is what NCHW gets. NHWC (what the models use) takes
- * im2colGradient below: X_col^T written in one JavaScript pass over the heap
+ * train_kernels.c's conv2d_filter_grad when O % 4 == 0 (simdGradient below),
+ * else im2colGradient: X_col^T written in one JavaScript pass over the heap
  * and one BatchMatMul. The sample model's three filter gradients (8 images)
- * took 59.7 ms as a convolution and 35.2 ms this way; XNNPACK's convolution
- * with an OH x OW "filter" of N channels per tap runs at about 6 GMAC/s,
- * wasm's BatchMatMul of [1, K, M] x [1, M, O] at 17-20.
+ * took 59.7 ms as a convolution and 35.2 ms with im2col; XNNPACK's
+ * convolution with an OH x OW "filter" of N channels per tap runs at about
+ * 6 GMAC/s, wasm's BatchMatMul of [1, K, M] x [1, M, O] at 17-20 once its
+ * second operand is packed, but it packs dy anew each call (its cache is
+ * keyed by tensor id): 24 ms for the first layer's [1, 9, 262144] x
+ * [1, 262144, 16] at 16 images, of which 20 packing. With the fill of
+ * X_col^T, the three took 90 ms a step at 16 images (tf.profile);
+ * conv2d_filter_grad takes 2.4, 13 and 13.5 (about 22 GMAC/s on the
+ * 16- and 32-channel layers).
  *
  * (An earlier attempt with wasm's Slice per tap and a BatchMatMul each took
  * 1040 ms a step against 396 for the convolution: Slice copies its whole
@@ -26,6 +33,7 @@
 import { Conv2DBackpropFilter, type Conv2DBackpropFilterAttrs, type KernelBackend, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import { composeKernels } from './compose.js';
 import { assertShape, convGeometry } from './geometry.js';
+import { offset, simdKernels, type SimdExports, type WasmHeapBackend } from './simd.js';
 import { padOrCrop } from './spatial-pad.js';
 
 const conv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
@@ -44,7 +52,11 @@ const conv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
     dataFormat,
   });
   assertShape(Conv2DBackpropFilter, 'dy', dy.shape, info.outShape);
-  if (dataFormat !== 'NCHW' && x.dtype === 'float32' && dy.dtype === 'float32') return im2colGradient(backend as unknown as HeapBackend, x, dy, info);
+  if (dataFormat !== 'NCHW' && x.dtype === 'float32' && dy.dtype === 'float32') {
+    const simd = info.outChannels % 4 === 0 ? simdKernels(backend as KernelBackend) : undefined;
+    if (simd) return simdGradient(simd, backend as KernelBackend, x, dy, info);
+    return im2colGradient(backend as unknown as HeapBackend, x, dy, info);
+  }
   return composeKernels(backend as KernelBackend, (call) => {
     // Rows past the last window would only add output rows to crop later;
     // cropping them from x instead would copy all of x through JavaScript.
@@ -134,6 +146,22 @@ function im2colGradient(backend: HeapBackend, x: TensorInfo, dy: TensorInfo, inf
       backend.disposeData(cols.dataId);
     }
   });
+}
+
+/**
+ * NHWC with O % 4 == 0: train_kernels.c's conv2d_filter_grad, the same sums
+ * as im2colGradient without writing X_col^T: it reads x in place and keeps
+ * 4 rows of dW by 8 output channels in SIMD registers over each output row.
+ */
+function simdGradient(simd: SimdExports, backend: KernelBackend, x: TensorInfo, dy: TensorInfo, info: ReturnType<typeof convGeometry>['info']): TensorInfo {
+  const dW = (backend as WasmHeapBackend).makeOutput([info.filterHeight, info.filterWidth, info.inChannels, info.outChannels], 'float32');
+  simd.conv2d_filter_grad(
+    offset(backend, x), offset(backend, dy), offset(backend, dW),
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
+    info.padInfo.top, info.padInfo.left,
+  );
+  return dW;
 }
 
 /** The wasm kernel registration for Conv2DBackpropFilter. */

@@ -25,6 +25,7 @@
  */
 import { backend_util, type KernelConfig, type MaxPoolGradAttrs, type TensorInfo } from '@tensorflow/tfjs';
 import { replacing } from './compose.js';
+import { offset, simdKernels } from './simd.js';
 
 /** What the kernels need of tfjs-backend-wasm's BackendWasm. */
 interface WasmHeapBackend {
@@ -45,6 +46,28 @@ function broadcastStrides(shape: readonly number[], out: readonly number[]): num
   return strides;
 }
 
+/**
+ * [P, R, I] when `part` equals `full` (the output's shape) except
+ * for a run of axes, all 1 in `part`, between its leading and trailing ones
+ * (a global pool's [N, H, W, C] against [N, 1, 1, C] is [N, H*W, C]);
+ * otherwise undefined.
+ */
+function broadcastInMiddle(full: readonly number[], part: readonly number[]): [number, number, number] | undefined {
+  if (part.length > full.length) return undefined;
+  const p = [...Array(full.length - part.length).fill(1), ...part] as number[];
+  let stage = 0; // 0: leading equal axes, 1: broadcast axes, 2: trailing equal axes
+  const size = [1, 1, 1];
+  for (let i = 0; i < full.length; i++) {
+    const f = full[i]!;
+    if (f === 1) continue; // fits in any group
+    const kind = p[i] === f ? (stage === 0 ? 0 : 2) : p[i] === 1 ? 1 : -1;
+    if (kind < stage) return undefined;
+    stage = kind;
+    size[kind] = size[kind]! * f;
+  }
+  return size[1] === 1 ? undefined : (size as [number, number, number]);
+}
+
 /** Equal with broadcasting for float32 / int32 inputs of rank <= 4; the rest goes to `native`. */
 export function equalConfig(native: KernelConfig): KernelConfig {
   return replacing(native, (args) => {
@@ -57,6 +80,19 @@ export function equalConfig(native: KernelConfig): KernelConfig {
     const out = backend.makeOutput(shape, 'bool');
     const o4 = [...Array(4 - shape.length).fill(1), ...shape] as [number, number, number, number];
     if (o4.includes(0)) return out;
+    const simd = a.dtype === 'float32' ? simdKernels(args.backend) : undefined;
+    if (simd) {
+      // Equal is symmetric: whichever input is broadcast goes second.
+      const isOut = (s: readonly number[]) => s.length === shape.length && s.every((d, i) => d === shape[i]);
+      const bMiddle = isOut(a.shape) ? broadcastInMiddle(a.shape, b.shape) : undefined;
+      const aMiddle = bMiddle || !isOut(b.shape) ? undefined : broadcastInMiddle(b.shape, a.shape);
+      const m = bMiddle ?? aMiddle;
+      if (m) {
+        const [full, part] = bMiddle ? [a, b] : [b, a];
+        simd.equal_broadcast_middle(offset(backend, full), offset(backend, part), offset(backend, out), m[0], m[1], m[2]);
+        return out;
+      }
+    }
     const [sa0, sa1, sa2, sa3] = broadcastStrides(a.shape, o4) as [number, number, number, number];
     const [sb0, sb1, sb2, sb3] = broadcastStrides(b.shape, o4) as [number, number, number, number];
     // Views after makeOutput: allocating may grow (and move) the heap.
@@ -87,15 +123,21 @@ export function maxPoolGradConfig(native: KernelConfig): KernelConfig {
     const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
     const backend = args.backend as unknown as WasmHeapBackend;
     const dx = backend.makeOutput(input.shape, 'float32');
-    const x = backend.typedArrayFromHeap(input) as Float32Array;
-    const g = backend.typedArrayFromHeap(dy) as Float32Array;
-    const d = backend.typedArrayFromHeap(dx) as Float32Array;
-    d.fill(0);
     const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, strideHeight: sh, strideWidth: sw } = info;
     const { dilationHeight: dh, dilationWidth: dw, effectiveFilterHeight: FH, effectiveFilterWidth: FW } = info;
     const top = info.padInfo.top;
     const left = info.padInfo.left;
-    if (FH === 2 && FW === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && 2 * OH <= H && 2 * OW <= W) {
+    const twoByTwo = FH === 2 && FW === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && 2 * OH <= H && 2 * OW <= W;
+    const simd = twoByTwo && C % 4 === 0 ? simdKernels(args.backend) : undefined;
+    if (simd) {
+      simd.max_pool_grad_2x2(offset(args.backend, input), offset(args.backend, dy), offset(args.backend, dx), N, H, W, C, OH, OW);
+      return dx;
+    }
+    const x = backend.typedArrayFromHeap(input) as Float32Array;
+    const g = backend.typedArrayFromHeap(dy) as Float32Array;
+    const d = backend.typedArrayFromHeap(dx) as Float32Array;
+    d.fill(0);
+    if (twoByTwo) {
       maxPoolGrad2x2(x, g, d, N, H, W, C, OH, OW);
       return dx;
     }

@@ -2,13 +2,17 @@
  * The list of training kernels and their idempotent registration.
  */
 // For its side effect: wasm's own kernels must be registered before we look
-// for the ones it lacks and for the Conv2DBackpropInput we replace.
+// for the ones it lacks and for the ones we replace.
 import '@tensorflow/tfjs-backend-wasm';
 import { Conv2DBackpropInput, getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
+import { conv2dConfig, fusedConv2dConfig } from './conv2d-forward.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-conv2d-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-conv2d-backprop-input.js';
+import { biasAddConfig } from './bias-add.js';
+import { identityConfig } from './identity.js';
+import { leadingSumConfig } from './leading-sum.js';
 import { equalConfig, maxPoolGradConfig } from './pool-gradients.js';
 
 /** Kernels tfjs-backend-wasm 4.22 does not have at all. */
@@ -23,6 +27,11 @@ const replacements: readonly [string, (native: KernelConfig) => KernelConfig][] 
   [Conv2DBackpropInput, conv2dBackpropInputConfig],
   ['Equal', equalConfig],
   ['MaxPoolGrad', maxPoolGradConfig],
+  ['Sum', leadingSumConfig],
+  ['Add', biasAddConfig],
+  ['Identity', identityConfig],
+  ['Conv2D', conv2dConfig],
+  ['FusedConv2D', fusedConv2dConfig],
 ];
 
 /** kernelFuncs of the replacements registered so far. */
@@ -30,7 +39,7 @@ const ours = new WeakSet<KernelFunc>();
 
 /**
  * Registers, for the 'wasm' backend, the training kernels it lacks and the
- * faster Conv2DBackpropInput, and returns the names of the kernels this call
+ * faster replacements, and returns the names of the kernels this call
  * registered. Idempotent: a kernel already registered by an earlier call is
  * left alone (as is one a later tfjs-backend-wasm might provide natively),
  * so a second call returns `[]`.
@@ -42,7 +51,8 @@ const ours = new WeakSet<KernelFunc>();
  * @example
  *   registerWasmTrainingKernels();
  *   // -> ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter',
- *   //     'DepthwiseConv2dNativeBackpropInput', 'Conv2DBackpropInput']
+ *   //     'DepthwiseConv2dNativeBackpropInput', 'Conv2DBackpropInput', 'Equal',
+ *   //     'MaxPoolGrad', 'Sum', 'Add', 'Identity', 'Conv2D', 'FusedConv2D']
  *   registerWasmTrainingKernels(); // -> []
  */
 export function registerWasmTrainingKernels(): string[] {
@@ -72,7 +82,7 @@ export function registerWasmTrainingKernels(): string[] {
  * @example
  *   registerWasmTrainingKernels();
  *   registerWasmTrainingKernels(); // -> [] (nothing new)
- *   activeWasmTrainingKernels(); // -> the four names
+ *   activeWasmTrainingKernels(); // -> the eleven names
  */
 export function activeWasmTrainingKernels(): string[] {
   const names = missingKernels.filter((c) => getKernel(c.kernelName, 'wasm')?.kernelFunc === c.kernelFunc).map((c) => c.kernelName);

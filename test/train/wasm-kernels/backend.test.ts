@@ -2,7 +2,19 @@ import t from 'tap';
 import * as tf from '@tensorflow/tfjs';
 import { initWasmBackend } from '../../../src/train/wasm-kernels/backend.js';
 
-const ALL = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'Conv2DBackpropInput', 'Equal', 'MaxPoolGrad'];
+const ALL = [
+  'Conv2DBackpropFilter',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+  'Conv2DBackpropInput',
+  'Equal',
+  'MaxPoolGrad',
+  'Sum',
+  'Add',
+  'Identity',
+  'Conv2D',
+  'FusedConv2D',
+];
 
 t.test('initWasmBackend starts wasm from the installed package without fetching anything', async (t) => {
   const realFetch = globalThis.fetch;

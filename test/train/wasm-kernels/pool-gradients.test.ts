@@ -85,6 +85,8 @@ t.test('MaxPoolGrad: ours = cpu (first maximum; exactly without overlapping wind
   const rng = createRandom(91);
   const cases: { x: number[]; filterSize: [number, number]; strides: [number, number]; pad: 'same' | 'valid' }[] = [
     { x: [8, 128, 128, 16], filterSize: [2, 2], strides: [2, 2], pad: 'valid' }, // the sample model's first pool
+    { x: [2, 9, 11, 8], filterSize: [2, 2], strides: [2, 2], pad: 'valid' }, // SIMD kernel, a row and a column no window covers
+    { x: [1, 6, 4, 12], filterSize: [2, 2], strides: [2, 2], pad: 'same' }, // SIMD kernel ('same' pads nothing here)
     { x: [2, 33, 31, 3], filterSize: [2, 2], strides: [2, 2], pad: 'same' },
     { x: [2, 17, 19, 4], filterSize: [3, 3], strides: [2, 2], pad: 'same' },
     { x: [1, 12, 10, 2], filterSize: [3, 3], strides: [1, 1], pad: 'same' },

@@ -10,16 +10,20 @@ t.test('tfjs-backend-wasm lacks the three gradient kernels and has Conv2DBackpro
   for (const name of ['Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad']) t.not(tf.getKernel(name, 'wasm'), undefined, `${name} present`);
 });
 
-const REPLACED = ['Conv2DBackpropInput', 'Equal', 'MaxPoolGrad'];
+const REPLACED = ['Conv2DBackpropInput', 'Equal', 'MaxPoolGrad', 'Sum', 'Add', 'Identity', 'Conv2D', 'FusedConv2D'];
 
-t.test('the first call registers the missing kernels and the faster Conv2DBackpropInput, Equal and MaxPoolGrad; later calls nothing', async (t) => {
+t.test('the first call registers the missing kernels and the faster replacements; later calls nothing', async (t) => {
   const nativeInput = tf.getKernel('Conv2DBackpropInput', 'wasm');
   const natives = REPLACED.map((name) => tf.getKernel(name, 'wasm').kernelFunc);
+  const nativeSetup: Record<string, unknown> = Object.fromEntries(REPLACED.map((name) => [name, tf.getKernel(name, 'wasm').setupFunc]));
   t.same(activeWasmTrainingKernels(), [], 'none active before');
   t.same(registerWasmTrainingKernels(), [...MISSING, ...REPLACED]);
   const funcs = [...MISSING, ...REPLACED].map((name) => tf.getKernel(name, 'wasm').kernelFunc);
   REPLACED.forEach((name, i) => t.not(funcs[3 + i], natives[i], `${name} replaced`));
   t.equal(tf.getKernel('Conv2DBackpropInput', 'wasm').setupFunc, nativeInput.setupFunc, 'its native setup hook kept (the NCHW fallback needs it)');
+  for (const name of ['Conv2D', 'FusedConv2D', 'Sum', 'Add']) {
+    t.equal(tf.getKernel(name, 'wasm').setupFunc, nativeSetup[name], `${name}: its native setup hook kept (the fallback needs it)`);
+  }
   t.same(registerWasmTrainingKernels(), []);
   t.same(registerWasmTrainingKernels(), []);
   t.same(activeWasmTrainingKernels(), [...MISSING, ...REPLACED], 'all still active, whichever call registered them');
