@@ -1,9 +1,15 @@
 /**
  * JPEG-LS (lossless and near-lossless) with CharLS in WebAssembly: by default
- * dicomflow's own build (wasm/own/, see charls-own.ts), with the cornerstone
- * package's build as the fallback when the own one cannot be loaded.
- * DICOMFLOW_CHARLS=cornerstone or =own chooses one; "own" then fails instead
- * of falling back (own-build.ts).
+ * the cornerstone package's build (CharLS 2.4.4); DICOMFLOW_CHARLS=own
+ * chooses dicomflow's own build (wasm/own/, CharLS 2.0.0 from Debian's gdcm
+ * source, see charls-own.ts).
+ *
+ * Why not the own build by default: it is not faster (the peer bench's
+ * codec-only rate on 2048x2048 lossless radiographs: 12.5-14.0 frames/s
+ * against 12.2-13.9 for the cornerstone build, one thread, the same runs),
+ * and it is an older CharLS; JPEG-LS decoding is serial, so the SIMD that
+ * made the own OpenJPEG worth having gives CharLS nothing. Both builds give
+ * the same samples on every test file (test/codecs/charls-own.test.ts).
  */
 import { adaptOwnCharls, CHARLS_OWN, type OwnCharlsRaw } from './charls-own.js';
 import { simpleCodec, type SimpleCodecOptions } from './emscripten.js';
@@ -32,7 +38,7 @@ function ownLoader(base: ModuleLoader): ModuleLoader {
 export const charlsCornerstone: Codec = simpleCodec('charls', CHARLS, 'JpegLSDecoder', options);
 export const charlsOwn: Codec = simpleCodec('charls', CHARLS_OWN, 'JpegLSDecoder', options, ownLoader(loadCodecModule), ownLoader(freshCodecModule));
 
-const choice = chooseBuild('DICOMFLOW_CHARLS', CHARLS_OWN.wasmFile, charlsOwn, charlsCornerstone);
+const choice = chooseBuild('DICOMFLOW_CHARLS', CHARLS_OWN.wasmFile, charlsOwn, charlsCornerstone, 'cornerstone');
 
 /** The CharLS build in use and, when the own one could not load, why (null otherwise). */
 export function charlsBuild(): { build: CodecBuild; fallback: string | null } {
