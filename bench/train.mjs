@@ -12,7 +12,7 @@
 // its step; --fed-workers N also runs the pipeline-fed training with
 // train.workers N.
 //
-//   node bench/train.mjs [--size 128] [--steps 10] [--cpu-steps 1] [--epochs 3] [--skip-cpu] [--skip-torch] [--workers 1,2] [--fed-workers N]
+//   node bench/train.mjs [--size 128] [--steps 30] [--cpu-steps 1] [--epochs 3] [--skip-cpu] [--skip-torch] [--workers 1,2] [--fed-workers N]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +26,7 @@ requireBuild();
 const { values } = parseArgs({
   options: {
     size: { type: 'string', default: '128' },
-    steps: { type: 'string', default: '10' },
+    steps: { type: 'string', default: '30' },
     'cpu-steps': { type: 'string', default: '1' },
     epochs: { type: 'string', default: '3' },
     'skip-cpu': { type: 'boolean', default: false },
