@@ -14,7 +14,7 @@
  * for the next but buffers this class frees in delete().
  */
 import { fileURLToPath } from 'node:url';
-import type { FrameInfo } from './types.js';
+import { OwnHeapDecoder, type OwnHeapModule } from './own-heap.js';
 import type { CodecModuleSpec } from './wasm.js';
 
 /** The build in wasm/own/, found by path (it ships in the package, not in a dependency). */
@@ -26,14 +26,10 @@ export const OPENJPEG_OWN: CodecModuleSpec = {
 };
 
 /** The raw Emscripten module: C functions and the heap. */
-export interface OwnOpenJpegRaw {
+export interface OwnOpenJpegRaw extends OwnHeapModule {
   _df_decode(data: number, length: number, reduce: number, layers: number, strict: number, frame: number): number;
-  _df_malloc(n: number): number;
-  _df_free(p: number): void;
   _df_version(): number;
   UTF8ToString(p: number): string;
-  HEAPU8: Uint8Array;
-  HEAP32: Int32Array;
 }
 
 const STEPS: Record<number, string> = { [-1]: 'setting up the decoder', [-2]: 'reading the main header', [-3]: 'setting the resolution level', [-5]: 'decoding', [-6]: 'components of different sizes or precisions', [-7]: 'out of memory' };
@@ -44,23 +40,11 @@ const FRAME_BYTES = 32;
  * One frame's decoder: the embind-like interface the wavelet codec uses.
  * `strict = false` lets a codestream that stops early decode what it holds.
  */
-export class OwnJ2kDecoder {
+export class OwnJ2kDecoder extends OwnHeapDecoder {
   strict = true;
-  private input = 0;
-  private inputLength = 0;
-  private frame = 0;
-  private pixels = 0;
-  private info: FrameInfo = { width: 0, height: 0, bitsPerSample: 0, componentCount: 0, isSigned: false };
-  private pixelBytes = 0;
 
-  constructor(private readonly m: OwnOpenJpegRaw) {}
-
-  getEncodedBuffer(length: number): Uint8Array {
-    this.release();
-    this.input = this.m._df_malloc(length);
-    if (this.input === 0) throw new Error(`out of memory for a ${length}-byte codestream`);
-    this.inputLength = length;
-    return this.m.HEAPU8.subarray(this.input, this.input + length);
+  constructor(private readonly raw: OwnOpenJpegRaw) {
+    super(raw, FRAME_BYTES);
   }
 
   decode(): void {
@@ -72,39 +56,11 @@ export class OwnJ2kDecoder {
   }
 
   private run(reduce: number, layers: number): void {
-    if (this.input === 0) throw new Error('no codestream: call getEncodedBuffer first');
-    this.freeOutput();
-    this.frame = this.m._df_malloc(FRAME_BYTES);
-    const rc = this.m._df_decode(this.input, this.inputLength, reduce, layers, this.strict ? 1 : 0, this.frame);
-    const f = this.m.HEAP32.subarray(this.frame >> 2, (this.frame >> 2) + FRAME_BYTES / 4);
+    this.startDecode();
+    const rc = this.raw._df_decode(this.input, this.inputLength, reduce, layers, this.strict ? 1 : 0, this.frame);
+    const f = this.frameFields(FRAME_BYTES / 4);
     if (rc !== 0) throw new Error(`OpenJPEG failed ${STEPS[rc] ?? `with status ${rc}`}`);
-    this.info = { width: f[0]!, height: f[1]!, componentCount: f[2]!, bitsPerSample: f[3]!, isSigned: f[4] === 1 };
-    this.pixels = f[6]! >>> 0;
-    this.pixelBytes = f[7]!;
-  }
-
-  getFrameInfo(): FrameInfo {
-    return this.info;
-  }
-
-  getDecodedBuffer(): Uint8Array {
-    return this.pixels === 0 ? new Uint8Array(0) : this.m.HEAPU8.subarray(this.pixels, this.pixels + this.pixelBytes);
-  }
-
-  delete(): void {
-    this.release();
-  }
-
-  private freeOutput(): void {
-    if (this.pixels !== 0) this.m._df_free(this.pixels);
-    if (this.frame !== 0) this.m._df_free(this.frame);
-    this.pixels = this.frame = this.pixelBytes = 0;
-  }
-
-  private release(): void {
-    this.freeOutput();
-    if (this.input !== 0) this.m._df_free(this.input);
-    this.input = this.inputLength = 0;
+    this.finishDecode({ width: f[0]!, height: f[1]!, componentCount: f[2]!, bitsPerSample: f[3]!, isSigned: f[4] === 1 }, f[6]! >>> 0, f[7]!);
   }
 }
 

@@ -16,6 +16,7 @@ import { charls, charlsBuild, charlsCornerstone, charlsOwn } from '../../src/cod
 import { codecFor } from '../../src/codecs/index.js';
 import { readDicom } from '../../src/dicom/reader.js';
 import type { DecodedFrame } from '../../src/preprocess/types.js';
+import { restoreEnvAfter } from '../helpers/env.js';
 import { fixtureBytes, fixtureNames, sidecar } from '../helpers/fixtures.js';
 
 const JLS = new Set(['1.2.840.10008.1.2.4.80', '1.2.840.10008.1.2.4.81']);
@@ -107,11 +108,7 @@ t.test('a damaged stream fails with CharLS own error, and the next frame decodes
 });
 
 t.test('the cornerstone build is the default; DICOMFLOW_CHARLS=own chooses the own one, and a bad value is an error', async (t) => {
-  const before = process.env.DICOMFLOW_CHARLS;
-  t.teardown(() => {
-    if (before === undefined) delete process.env.DICOMFLOW_CHARLS;
-    else process.env.DICOMFLOW_CHARLS = before;
-  });
+  restoreEnvAfter(t, 'DICOMFLOW_CHARLS');
   delete process.env.DICOMFLOW_CHARLS;
   await charls.init();
   t.same(charlsBuild(), { build: 'cornerstone', fallback: null });

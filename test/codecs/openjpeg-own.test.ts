@@ -13,6 +13,7 @@ import { openjpegBuild, openjpegCornerstone, openjpegOwn, openjpeg } from '../..
 import { readJ2kHeader, sizeAtLevel, unwrapJp2 } from '../../src/codecs/j2k-header.js';
 import { readDicom } from '../../src/dicom/reader.js';
 import { classFixture, classFixtures } from '../helpers/classes.js';
+import { restoreEnvAfter } from '../helpers/env.js';
 import { fixtureBytes, fixtureNames, sidecar } from '../helpers/fixtures.js';
 
 const J2K = new Set(['1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.91']);
@@ -62,11 +63,7 @@ t.test('the committed binaries are those wasm/own/SHA256SUMS lists', async (t) =
 });
 
 t.test('the own build is the default; DICOMFLOW_OPENJPEG chooses, and a bad value is an error', async (t) => {
-  const before = process.env.DICOMFLOW_OPENJPEG;
-  t.teardown(() => {
-    if (before === undefined) delete process.env.DICOMFLOW_OPENJPEG;
-    else process.env.DICOMFLOW_OPENJPEG = before;
-  });
+  restoreEnvAfter(t, 'DICOMFLOW_OPENJPEG');
   delete process.env.DICOMFLOW_OPENJPEG;
   await openjpeg.init();
   t.same(openjpegBuild(), { build: 'own', fallback: null });
