@@ -25,6 +25,11 @@ export function netnsSupport() {
   return { ok: true };
 }
 
+/** Whether the network interface `name` exists in this namespace. */
+function linkExists(name) {
+  return spawnSync('ip', ['link', 'show', name], { stdio: 'ignore' }).status === 0;
+}
+
 /** Namespaces left by a bench that was killed with SIGKILL: their owner's pid is gone. */
 export function removeStaleNamespaces() {
   const r = sh('ip', ['netns', 'list'], { allowFail: true });
@@ -67,6 +72,13 @@ export function createNetns() {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
     spawnSync('ip', ['link', 'del', hostIf]);
     spawnSync('ip', ['netns', 'del', name]);
+    // When the first delete does not take (a fresh-clone CI run once found the veth still
+    // there right after exit), the kernel removes the pair with the namespace, but
+    // asynchronously: delete again and wait, up to 2 s, so nothing is left when we return.
+    for (let i = 0; i < 20 && linkExists(hostIf); i++) {
+      spawnSync('ip', ['link', 'del', hostIf]);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
   });
   sh('ip', ['netns', 'add', name]);
   sh('ip', ['link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf]);
