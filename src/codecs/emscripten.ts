@@ -15,7 +15,7 @@ import type { PixelDescription } from '../dicom/description.js';
 import { DecodeError } from '../errors.js';
 import type { DecodedFrame, DecodeWarning } from '../preprocess/types.js';
 import { mismatch, partialDecode } from './errors.js';
-import { userStep, withFreshDecoder } from './fresh-decoder.js';
+import { withFreshDecoder } from './fresh-decoder.js';
 import { endsWithEoi, readJpegHeader, type JpegHeader } from './jpeg-header.js';
 import { toStored } from './stored.js';
 import type { Codec, DecodeOptions, FrameInfo } from './types.js';
@@ -83,8 +83,7 @@ export function simpleCodec(name: string, spec: CodecModuleSpec, decoderClass: s
     }
     if (cut) warnings.push(partialDecode(name, 'the codestream does not end with an EOI marker (cut short)', options.partial));
     await codec.init();
-    const user = userStep(use);
-    const result = withFreshDecoder(name, spec, () => new module![decoderClass]!(), () => (module = undefined), ({ decoder: dec, logged }) => {
+    return withFreshDecoder(name, spec, () => new module![decoderClass]!(), () => (module = undefined), ({ decoder: dec, logged }) => {
       dec.getEncodedBuffer(bytes.length).set(bytes);
       const log = logged(() => dec.decode());
       const info = dec.getFrameInfo();
@@ -109,10 +108,8 @@ export function simpleCodec(name: string, spec: CodecModuleSpec, decoderClass: s
         photometricInterpretation: color.photometric,
       };
       if (warnings.length > 0) frame.warnings = warnings;
-      return user.run(frame);
-    });
-    user.rethrow();
-    return result;
+      return frame;
+    }, use);
   }
   return codec;
 }

@@ -15,6 +15,11 @@ export interface FreshDecoderRun<D> {
 }
 
 /**
+ * `run` decodes and returns the frame; `use` (by default the frame itself)
+ * then runs while the decoder, and the heap its output may be a view of,
+ * still exist. What `run` throws becomes a DecodeError; what `use` throws
+ * comes out as it is.
+ *
  * @example
  *   const frame = withFreshDecoder('charls', CHARLS, () => new m.JpegLSDecoder(), reset, ({ decoder, logged }) => {
  *     decoder.getEncodedBuffer(bytes.length).set(bytes);
@@ -22,25 +27,36 @@ export interface FreshDecoderRun<D> {
  *     return read(decoder, log);
  *   });
  */
-export function withFreshDecoder<D extends { delete(): void }, R>(name: string, spec: CodecModuleSpec, make: () => D, reset: () => void, run: (r: FreshDecoderRun<D>) => R): R {
+export function withFreshDecoder<D extends { delete(): void }, F, R = F>(
+  name: string,
+  spec: CodecModuleSpec,
+  make: () => D,
+  reset: () => void,
+  run: (r: FreshDecoderRun<D>) => F,
+  use: (frame: F) => R = (frame) => frame as unknown as R,
+): R {
   let decoder: D | undefined;
   let stop: (() => string[]) | undefined;
   try {
-    decoder = make();
-    return run({
-      decoder,
-      logged(call) {
-        stop = collectCodecLog();
-        call();
-        const lines = stop();
-        stop = undefined;
-        return lines;
-      },
-    });
-  } catch (err) {
-    const lines = stop ? stop() : [];
-    stop = undefined;
-    throw decodeFailure(name, spec, err, reset, lines);
+    let frame: F;
+    try {
+      decoder = make();
+      frame = run({
+        decoder,
+        logged(call) {
+          stop = collectCodecLog();
+          call();
+          const lines = stop();
+          stop = undefined;
+          return lines;
+        },
+      });
+    } catch (err) {
+      const lines = stop ? stop() : [];
+      stop = undefined;
+      throw decodeFailure(name, spec, err, reset, lines);
+    }
+    return use(frame);
   } finally {
     stop?.();
     try {
@@ -49,34 +65,4 @@ export function withFreshDecoder<D extends { delete(): void }, R>(name: string, 
       // A trapped instance may not even delete; decodeFailure dropped it.
     }
   }
-}
-
-/**
- * Runs `use` on a frame inside withFreshDecoder's `run` (while the decoder,
- * and the heap its pixels may be a view of, still exist), keeping an error
- * `use` throws apart from the codec's own: call it in `run`, and call
- * `rethrow()` after withFreshDecoder returns.
- *
- * @example
- *   const user = userStep(use);
- *   const r = withFreshDecoder(name, spec, make, reset, ({ decoder }) => user.run(frameOf(decoder)));
- *   user.rethrow();
- */
-export function userStep<F, T>(use: (frame: F) => T): { run(frame: F): T; rethrow(): void } {
-  let failed = false;
-  let error: unknown;
-  return {
-    run(frame) {
-      try {
-        return use(frame);
-      } catch (err) {
-        failed = true;
-        error = err;
-        return undefined as T;
-      }
-    },
-    rethrow() {
-      if (failed) throw error;
-    },
-  };
 }

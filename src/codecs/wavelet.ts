@@ -8,7 +8,7 @@ import type { PixelDescription } from '../dicom/description.js';
 import type { DecodedFrame, DecodeWarning } from '../preprocess/types.js';
 import { DecodeError } from '../errors.js';
 import { mismatch, partialDecode } from './errors.js';
-import { userStep, withFreshDecoder } from './fresh-decoder.js';
+import { withFreshDecoder } from './fresh-decoder.js';
 import { chooseLevel, endsWithEoc, readJ2kHeader, sizeAtLevel, tilePartProblem, unwrapJp2, type J2kHeader } from './j2k-header.js';
 
 export { chooseLevel };
@@ -94,10 +94,9 @@ export function waveletCodec(name: string, spec: CodecModuleSpec, decoderClass: 
     const cut = options.prefixDamage ?? (!endsWithEoc(codestream) ? 'the codestream does not end with an EOC marker (cut short)' : tilePartProblem(codestream));
     if (cut) warnings.push(partialDecode(name, cut, options.partial));
     await codec.init();
-    const user = userStep(use);
     // A decoder per frame (see fresh-decoder.ts): after a failed opj_decode the wrapper returns
     // without touching its output vector, so a shared decoder would hand back the last frame.
-    const result = withFreshDecoder(name, spec, () => new module![decoderClass]!(), () => (module = undefined), ({ decoder: dec, logged }) => {
+    return withFreshDecoder(name, spec, () => new module![decoderClass]!(), () => (module = undefined), ({ decoder: dec, logged }) => {
       // The bare codestream: OpenJPEG would take the JP2 file too, but OpenJPH would not.
       dec.getEncodedBuffer(codestream.length).set(codestream);
       // A cut-short codestream decodes in part only when the caller allows it (the codec still reports the damage).
@@ -124,10 +123,8 @@ export function waveletCodec(name: string, spec: CodecModuleSpec, decoderClass: 
         photometricInterpretation: decodedPhotometric(d.photometricInterpretation),
       };
       if (warnings.length > 0) frame.warnings = warnings;
-      return user.run(frame);
-    });
-    user.rethrow();
-    return result;
+      return frame;
+    }, use);
   }
   return codec;
 }

@@ -14,20 +14,12 @@ import { join } from 'node:path';
 import t from 'tap';
 import { charls, charlsBuild, charlsCornerstone, charlsOwn } from '../../src/codecs/charls.js';
 import { codecFor } from '../../src/codecs/index.js';
-import { readDicom } from '../../src/dicom/reader.js';
 import type { DecodedFrame } from '../../src/preprocess/types.js';
 import { restoreEnvAfter } from '../helpers/env.js';
+import { encodedFrames } from '../helpers/decode.js';
 import { fixtureBytes, fixtureNames, sidecar } from '../helpers/fixtures.js';
 
 const JLS = new Set(['1.2.840.10008.1.2.4.80', '1.2.840.10008.1.2.4.81']);
-
-async function framesOf(bytes: Uint8Array) {
-  const r = readDicom([bytes]);
-  const d = await r.header();
-  const frames: Uint8Array[] = [];
-  for await (const f of r.frames()) frames.push(f.bytes);
-  return { d, frames };
-}
 
 function same(a: DecodedFrame, b: DecodedFrame): boolean {
   return (
@@ -44,7 +36,7 @@ t.test('both builds decode every JPEG-LS fixture to the same samples', async (t)
   const names = fixtureNames().filter((n) => JLS.has(sidecar(n).transferSyntax));
   t.ok(names.length >= 5, `${names.length} JPEG-LS fixtures`);
   for (const name of names) {
-    const { d, frames } = await framesOf(fixtureBytes(name));
+    const { d, frames } = await encodedFrames(fixtureBytes(name));
     for (const [i, f] of frames.entries()) {
       const a = await charlsOwn.decode(f, d);
       const b = await charlsCornerstone.decode(f, d);
@@ -61,7 +53,7 @@ t.test('DCMTK-written JPEG-LS in every interleave mode, lossless and near-lossle
   for (const src of sources) {
     const input = join(dir, `${src}.dcm`);
     execFileSync('cp', [fixturePath(src), input]);
-    const original = await framesOf(readFileSync(input));
+    const original = await encodedFrames(readFileSync(input));
     const colour = original.d.samplesPerPixel === 3;
     const modes = colour ? ['+in', '+il', '+is'] : ['+il'];
     for (const mode of modes) {
@@ -71,7 +63,7 @@ t.test('DCMTK-written JPEG-LS in every interleave mode, lossless and near-lossle
         const flags = kind === 'lossless' ? ['+el'] : ['+en'];
         const out = join(dir, `${src}${mode}${kind.replace(' ', '')}.dcm`);
         execFileSync('dcmcjpls', [...flags, mode, input, out], { stdio: 'pipe' });
-        const { d, frames } = await framesOf(readFileSync(out));
+        const { d, frames } = await encodedFrames(readFileSync(out));
         t.ok(JLS.has(d.transferSyntax), `${src} ${mode} ${kind}: written as JPEG-LS`);
         for (const [i, f] of frames.entries()) {
           const a = await charlsOwn.decode(f, d);
@@ -92,7 +84,7 @@ t.test('DCMTK-written JPEG-LS in every interleave mode, lossless and near-lossle
 
 t.test('a damaged stream fails with CharLS own error, and the next frame decodes as before', async (t) => {
   const name = fixtureNames().find((n) => sidecar(n).transferSyntax === '1.2.840.10008.1.2.4.80' && sidecar(n).samplesPerPixel === 1)!;
-  const { d, frames } = await framesOf(fixtureBytes(name));
+  const { d, frames } = await encodedFrames(fixtureBytes(name));
   const good = frames[0]!;
   const before = await charlsOwn.decode(good, d);
   // The scan overwritten with marker bytes, the end-of-image marker kept: a structure CharLS reads and then refuses.
@@ -115,7 +107,7 @@ t.test('the cornerstone build is the default; DICOMFLOW_CHARLS=own chooses the o
   process.env.DICOMFLOW_CHARLS = 'own';
   t.same(charlsBuild(), { build: 'own', fallback: null });
   const name = fixtureNames().find((n) => JLS.has(sidecar(n).transferSyntax))!;
-  const { d, frames } = await framesOf(fixtureBytes(name));
+  const { d, frames } = await encodedFrames(fixtureBytes(name));
   t.ok(same(await charls.decode(frames[0]!, d), await charlsCornerstone.decode(frames[0]!, d)), 'with the own build chosen, the selecting codec decodes');
   process.env.DICOMFLOW_CHARLS = 'fast';
   t.throws(() => charlsBuild(), /DICOMFLOW_CHARLS is "fast": expected own, cornerstone or auto/);

@@ -9,10 +9,10 @@ import t from 'tap';
 import { charlsOwn } from '../../src/codecs/charls.js';
 import { codecFor } from '../../src/codecs/index.js';
 import { decodeFrame } from '../../src/decode/decode-frame.js';
-import { readDicom } from '../../src/dicom/reader.js';
 import { ConfigError } from '../../src/errors.js';
 import { preprocess } from '../../src/preprocess/pipeline.js';
 import type { PreprocessSpec } from '../../src/preprocess/types.js';
+import { encodedFrames } from '../helpers/decode.js';
 import { fixtureBytes, fixtureNames, sidecar } from '../helpers/fixtures.js';
 
 const spec: PreprocessSpec = {
@@ -26,20 +26,12 @@ const spec: PreprocessSpec = {
   output: 'float32',
 };
 
-async function framesOf(name: string) {
-  const r = readDicom([fixtureBytes(name)]);
-  const d = await r.header();
-  const frames: Uint8Array[] = [];
-  for await (const f of r.frames()) frames.push(f.bytes);
-  return { d, frames };
-}
-
 const names = fixtureNames().filter((n) => codecFor(sidecar(n).transferSyntax)?.decodeWith !== undefined);
 
 t.test('decodeWith hands over decode()\'s samples without copying them out of the heap', async (t) => {
   t.ok(names.length >= 10, `${names.length} fixtures whose codec has decodeWith`);
   for (const name of names) {
-    const { d, frames } = await framesOf(name);
+    const { d, frames } = await encodedFrames(fixtureBytes(name));
     const codec = codecFor(d.transferSyntax)!;
     for (const [i, f] of frames.entries()) {
       const whole = await codec.decode(f.slice(), d);
@@ -62,7 +54,7 @@ t.test('decodeWith hands over decode()\'s samples without copying them out of th
 
 t.test('the worker\'s samples equal decode() then preprocess() on every such fixture', async (t) => {
   for (const name of names) {
-    const { d, frames } = await framesOf(name);
+    const { d, frames } = await encodedFrames(fixtureBytes(name));
     const codec = codecFor(d.transferSyntax)!;
     for (const [i, f] of frames.entries()) {
       const expected = preprocess(await codec.decode(f.slice(), d), d, spec, i);
@@ -75,7 +67,7 @@ t.test('the worker\'s samples equal decode() then preprocess() on every such fix
 
 t.test('an error thrown by `use` comes out as it is, and the next frame decodes as before', async (t) => {
   const name = names.find((n) => sidecar(n).transferSyntax === '1.2.840.10008.1.2.4.80')!;
-  const { d, frames } = await framesOf(name);
+  const { d, frames } = await encodedFrames(fixtureBytes(name));
   const codec = codecFor(d.transferSyntax)!;
   const before = await codec.decode(frames[0]!.slice(), d);
   await t.rejects(

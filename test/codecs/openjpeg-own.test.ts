@@ -11,20 +11,12 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { openjpegBuild, openjpegCornerstone, openjpegOwn, openjpeg } from '../../src/codecs/openjpeg.js';
 import { readJ2kHeader, sizeAtLevel, unwrapJp2 } from '../../src/codecs/j2k-header.js';
-import { readDicom } from '../../src/dicom/reader.js';
 import { classFixture, classFixtures } from '../helpers/classes.js';
 import { restoreEnvAfter } from '../helpers/env.js';
+import { encodedFrames } from '../helpers/decode.js';
 import { fixtureBytes, fixtureNames, sidecar } from '../helpers/fixtures.js';
 
 const J2K = new Set(['1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.91']);
-
-async function framesOf(bytes: Uint8Array) {
-  const r = readDicom([bytes]);
-  const d = await r.header();
-  const frames: Uint8Array[] = [];
-  for await (const f of r.frames()) frames.push(f.bytes);
-  return { d, frames };
-}
 
 t.test('both builds decode every J2K fixture to the same pixels, whole and at every level', async (t) => {
   const inputs: [string, Uint8Array][] = [
@@ -34,7 +26,7 @@ t.test('both builds decode every J2K fixture to the same pixels, whole and at ev
   t.ok(inputs.length >= 6, `${inputs.length} J2K files`);
   let compared = 0;
   for (const [name, bytes] of inputs) {
-    const { d, frames } = await framesOf(bytes);
+    const { d, frames } = await encodedFrames(bytes);
     for (const [i, f] of frames.entries()) {
       const h = readJ2kHeader(unwrapJp2(f).codestream);
       for (let level = 0; level <= Math.min(h.decompositions, 3); level++) {
@@ -75,7 +67,7 @@ t.test('the own build is the default; DICOMFLOW_OPENJPEG chooses, and a bad valu
 
 t.test('a codestream cut short: strict by default, partial with decode.partial allow', async (t) => {
   const name = fixtureNames().find((n) => sidecar(n).transferSyntax === '1.2.840.10008.1.2.4.90')!;
-  const { d, frames } = await framesOf(fixtureBytes(name));
+  const { d, frames } = await encodedFrames(fixtureBytes(name));
   const cut = frames[0]!.subarray(0, Math.floor(frames[0]!.length * 0.6));
   await t.rejects(openjpegOwn.decode(cut, d), { code: 'DF_ERR_DECODE' });
   const kept = await openjpegOwn.decode(cut, d, { partial: 'allow' });

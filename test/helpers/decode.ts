@@ -6,6 +6,15 @@ import { toStored } from '../../src/codecs/stored.js';
 import type { DecodedFrame } from '../../src/preprocess/types.js';
 import { fixtureBytes, referenceBytes, sidecar } from './fixtures.js';
 
+/** A Part-10 file's pixel description and its frames' encoded bytes, as the reader gives them. */
+export async function encodedFrames(bytes: Uint8Array): Promise<{ d: PixelDescription; frames: Uint8Array[] }> {
+  const r = readDicom([bytes]);
+  const d = await r.header();
+  const frames: Uint8Array[] = [];
+  for await (const f of r.frames()) frames.push(f.bytes);
+  return { d, frames };
+}
+
 export async function decodeFixture(name: string): Promise<{ d: PixelDescription; frames: DecodedFrame[] }> {
   const r = readDicom([fixtureBytes(name)]);
   const d = await r.header();
