@@ -55,7 +55,7 @@ const conv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   if (dataFormat !== 'NCHW' && x.dtype === 'float32' && dy.dtype === 'float32') {
     const simd = info.outChannels % 4 === 0 ? simdKernels(backend as KernelBackend) : undefined;
     if (simd) return simdGradient(simd, backend as KernelBackend, x, dy, info);
-    return im2colGradient(backend as unknown as HeapBackend, x, dy, info);
+    return im2colGradient(backend as unknown as WasmHeapBackend, x, dy, info);
   }
   return composeKernels(backend as KernelBackend, (call) => {
     // Rows past the last window would only add output rows to crop later;
@@ -79,12 +79,6 @@ const conv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   });
 };
 
-/** What im2colGradient needs of tfjs-backend-wasm's BackendWasm. */
-interface HeapBackend extends KernelBackend {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-}
-
 /**
  * NHWC: dW = X_col^T dY, with X_col^T ([FH*FW*C, N*OH*OW], zero where a tap
  * falls in the padding) written straight into the wasm heap in one pass, and
@@ -95,7 +89,7 @@ interface HeapBackend extends KernelBackend {
  * (test/train/wasm-kernels/conv2d-backprop-filter.test.ts holds it to the
  * cpu backend on seeded cases of every stride, padding and size).
  */
-function im2colGradient(backend: HeapBackend, x: TensorInfo, dy: TensorInfo, info: ReturnType<typeof convGeometry>['info']): TensorInfo {
+function im2colGradient(backend: WasmHeapBackend, x: TensorInfo, dy: TensorInfo, info: ReturnType<typeof convGeometry>['info']): TensorInfo {
   const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: O } = info;
   const { filterHeight: FH, filterWidth: FW, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   const top = info.padInfo.top;
@@ -105,8 +99,8 @@ function im2colGradient(backend: HeapBackend, x: TensorInfo, dy: TensorInfo, inf
   return composeKernels(backend, (call) => {
     const cols = backend.makeOutput([1, K, M], 'float32');
     // Views after allocating: the heap may have grown and moved.
-    const xs = backend.typedArrayFromHeap(x);
-    const out = backend.typedArrayFromHeap(cols);
+    const xs = backend.typedArrayFromHeap(x) as Float32Array;
+    const out = backend.typedArrayFromHeap(cols) as Float32Array;
     // Row by row of the output (n, oh): the input row each kh reads stays in cache while every
     // (kw, c) row of X_col^T gets its run of OW values.
     const lo: number[] = [];

@@ -25,14 +25,7 @@
  */
 import { backend_util, type KernelConfig, type MaxPoolGradAttrs, type TensorInfo } from '@tensorflow/tfjs';
 import { replacing } from './compose.js';
-import { offset, simdKernels } from './simd.js';
-
-/** What the kernels need of tfjs-backend-wasm's BackendWasm. */
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
+import { offset, simdKernels, type WasmHeapBackend } from './simd.js';
 
 /** Strides of `shape` padded on the left to rank 4, 0 where the axis is broadcast to `out`. */
 function broadcastStrides(shape: readonly number[], out: readonly number[]): number[] {
