@@ -3,12 +3,12 @@
  * README's "Transfer syntaxes" table lists the same.
  */
 import { TransferSyntax as TS } from '../dicom/transfer-syntax.js';
-import { CHARLS, charls } from './charls.js';
+import { CHARLS, charls, charlsBuild } from './charls.js';
 import { jpeg12 } from './jpeg12.js';
 import { jpegLossless } from './jpeg-lossless.js';
 import { LIBJPEG_TURBO, libjpegTurbo } from './libjpeg-turbo.js';
 import { native } from './native.js';
-import { OPENJPEG, openjpeg } from './openjpeg.js';
+import { OPENJPEG, openjpeg, openjpegBuild } from './openjpeg.js';
 import { OPENJPH, openjph } from './openjph.js';
 import { rle } from './rle.js';
 import type { Codec } from './types.js';
@@ -68,7 +68,13 @@ export function decodableSyntaxes(): string[] {
   return [...registry.keys()];
 }
 
-/** Throws CodecMissingError naming any WebAssembly codec binary missing from wasm/. */
+/**
+ * Throws CodecMissingError naming any WebAssembly codec binary missing from
+ * wasm/, and ConfigError for a DICOMFLOW_OPENJPEG or DICOMFLOW_CHARLS value
+ * that names no build: once, before any frame is read.
+ */
 export function assertCodecsInstalled(): void {
+  openjpegBuild();
+  charlsBuild();
   assertCodecBinaries([OPENJPEG, OPENJPH, CHARLS, LIBJPEG_TURBO]);
 }

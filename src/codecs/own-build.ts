@@ -16,7 +16,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DecodeError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import type { DecodedFrame } from '../preprocess/types.js';
 import type { Codec } from './types.js';
 import { configuredWasmDir } from './wasm.js';
@@ -41,7 +41,7 @@ export function chooseBuild(envVar: string, ownWasmFile: string, own: Codec, cor
     const v = process.env[envVar];
     if (v === undefined || v === '' || v === 'auto') return 'auto';
     if (v === 'own' || v === 'cornerstone') return v;
-    throw new DecodeError(`${envVar} is ${JSON.stringify(v)}: expected own, cornerstone or auto`, { stage: 'decode' });
+    throw new ConfigError(`${envVar} is ${JSON.stringify(v)}: expected own, cornerstone or auto`, { stage: 'config', field: envVar });
   };
   /** The cornerstone build, before trying to load the own one: asked for, the default, or what the wasm folder holds. */
   const cornerstoneChosen = (w: CodecBuild | 'auto'): boolean => {

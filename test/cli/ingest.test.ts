@@ -45,6 +45,14 @@ t.test('ingest usage and config errors exit 2', async (t) => {
   r = runCli(['ingest', '--voi', 'lungs']);
   t.equal(r.status, 2);
   t.match(r.stderr, /preset \(lung, /);
+  // A codec build that does not exist: said once, before any frame is read.
+  const fixture = new URL('../fixtures/ct_s16_jls_lossless.dcm', import.meta.url).pathname;
+  for (const name of ['DICOMFLOW_CHARLS', 'DICOMFLOW_OPENJPEG']) {
+    r = runCli(['ingest', fixture], { env: { ...process.env, [name]: 'fastest' } });
+    t.equal(r.status, 2, `${name}=fastest exits 2`);
+    t.match(r.stderr, new RegExp(`${name} is "fastest": expected own, cornerstone or auto`));
+    t.notMatch(r.stderr, /frame 0/, 'not as a frame error');
+  }
 });
 
 t.test('decode writes one .npy per frame that NumPy reads back as the stored values', async (t) => {

@@ -111,7 +111,7 @@ t.test('the cornerstone build is the default; DICOMFLOW_CHARLS=own chooses the o
   t.ok(same(await charls.decode(frames[0]!, d), await charlsCornerstone.decode(frames[0]!, d)), 'with the own build chosen, the selecting codec decodes');
   process.env.DICOMFLOW_CHARLS = 'fast';
   t.throws(() => charlsBuild(), /DICOMFLOW_CHARLS is "fast": expected own, cornerstone or auto/);
-  await t.rejects(charls.decode(frames[0]!, d), { code: 'DF_ERR_DECODE' });
+  await t.rejects(charls.decode(frames[0]!, d), { code: 'DF_ERR_CONFIG' });
 });
 
 function fixturePath(name: string): string {

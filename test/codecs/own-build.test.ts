@@ -82,5 +82,5 @@ t.test('asked for cornerstone: the own build is not even loaded, and no warning'
   t.equal(own.inits, 0);
   t.equal(build().build, 'cornerstone');
   process.env[ENV] = 'fastest';
-  t.throws(() => build(), { code: 'DF_ERR_DECODE', message: /DICOMFLOW_TEST_BUILD is "fastest": expected own, cornerstone or auto/ });
+  t.throws(() => build(), { code: 'DF_ERR_CONFIG', message: /DICOMFLOW_TEST_BUILD is "fastest": expected own, cornerstone or auto/ });
 });
