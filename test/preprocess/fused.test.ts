@@ -289,3 +289,33 @@ t.test('grayShrink: hand-computed area means and its size contract', async (t) =
   t.throws(() => grayShrink(f, IDENTITY_RESCALE, 3, 2), RangeError, 'growing is refused');
   t.throws(() => grayShrink(f, IDENTITY_RESCALE, 0, 1), RangeError, 'zero size is refused');
 });
+
+t.test('power-of-two factors (integer block sums for 8- and 16-bit stored values, slope 1, integer intercept): equal to grayToFloat + resize exactly', async (t) => {
+  // 2048x2048 -> 256x256 is this case; smaller frames with the same factors exercise the same loop.
+  const shapes: [number, number, number, number][] = [[64, 64, 8, 8], [64, 64, 32, 32], [64, 64, 1, 1], [32, 128, 32, 16], [128, 32, 4, 32], [2, 2, 1, 1], [256, 256, 2, 256]];
+  const rescales: Rescale[] = [IDENTITY_RESCALE, { slope: 1, intercept: -1024 }, { slope: 1, intercept: 2 ** 24 - 2 ** 16 }, { slope: 1, intercept: -(2 ** 24) }, { slope: 1, intercept: 0.5 }, { slope: 2, intercept: 0 }];
+  for (const [k, kind] of KINDS.entries()) {
+    const bad: string[] = [];
+    let images = 0;
+    for (const [sIdx, [h, w, oh, ow]] of shapes.entries()) {
+      const r = rng(5000 + 13 * k + sIdx);
+      const pixels = new kind.type(h * w);
+      for (let i = 0; i < pixels.length; i++) pixels[i] = kind.value(r);
+      // The type's extremes, so a block sum that overflowed int32 or lost the sign would show.
+      if (pixels.length > 2 && !(pixels instanceof Float32Array)) {
+        const max = kind.type === Uint8Array ? 255 : kind.type === Int8Array ? 127 : kind.type === Uint16Array ? 65535 : kind.type === Int16Array ? 32767 : 2 ** 31 - 1;
+        pixels.fill(max, 0, w * Math.min(h, 4));
+        pixels[pixels.length - 1] = kind.type.name.startsWith('Int') ? -max - 1 : 0;
+      }
+      const frame = grayFrame(pixels, w, h);
+      for (const rescale of rescales) {
+        images++;
+        const a = grayShrink(frame, rescale, oh, ow).data;
+        const b = resize(grayToFloat(frame, rescale), oh, ow).data;
+        const i = firstDifference(a, b);
+        if (i !== -1) bad.push(`${h}x${w} -> ${oh}x${ow} ${JSON.stringify(rescale)}: at ${i} ${a[i]} vs ${b[i]}`);
+      }
+    }
+    t.same(bad.slice(0, 3), [], `${kind.type.name}: ${images} images identical`);
+  }
+});
