@@ -102,7 +102,11 @@ export function fileItem(path: string, size: number | undefined, extra: { label?
               seeked = false;
               run = 0;
             }
-            // Not past the end when the size is known: a seek to a frame's last bytes reads only those.
+            // Not past the end when the size is known: a seek to a frame's last bytes reads only those,
+            // and the end of the file costs no read of its own (one of five reads per file when a
+            // prefix read takes a frame's first bytes and its last). A file that grew after it was
+            // listed is read to the size it had then, as a file that shrank ends where it ends.
+            if (size !== undefined && position >= size) return;
             const chunk = Math.max(1, Math.min(growingReadSize(run, least, most), size === undefined ? Infinity : size - position));
             const buffer = new Uint8Array(chunk);
             const { bytesRead } = await fh.read(buffer, 0, chunk, position).catch((err: unknown) => {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -31,6 +31,17 @@ t.test('opening an item streams its bytes in chunks of the asked size', async (t
   const chunks: number[] = [];
   for await (const c of items[0]!.open({ chunkBytes: 4 })) chunks.push(c.length);
   t.same(chunks, [4, 4, 4, 4], "'bytes of top.dcm' is 16 bytes");
+});
+
+t.test('a file read to the size it was listed with: no read past the end, nothing of what was appended after listing', async (t) => {
+  const p = join(dir, 'growing.dcm');
+  writeFileSync(p, 'sixteen bytes ok');
+  const { items } = await listFiles([p]);
+  appendFileSync(p, ' and more written later');
+  const chunks: string[] = [];
+  for await (const c of items[0]!.open({ chunkBytes: 6 })) chunks.push(Buffer.from(c).toString());
+  t.same(chunks, ['sixtee', 'n byte', 's ok'], 'the 16 listed bytes, in chunks of 6, and no more');
+  rmSync(p);
 });
 
 t.test('a file that vanishes between listing and reading fails with DF_ERR_SOURCE and its path', async (t) => {
