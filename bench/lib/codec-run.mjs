@@ -1,6 +1,10 @@
 // One process, one thread: decodes the frames of the given files with the
 // codec alone (no preprocessing, no pool), `repeat` times, and prints the
-// median time per frame. Usage: codec-run.mjs --repeat R [--at-least WxH] file...
+// median time per frame. Usage: codec-run.mjs --repeat R [--warmup P] [--at-least WxH] file...
+// Warm-up: P untimed passes over all the frames first (default 1), so V8 has tiered
+// the codec's WebAssembly up to optimised code before timing starts (the first
+// 20-30 decodes of a J2K frame took up to 30% more CPU time than later ones);
+// pipeline-run.mjs warms each of its workers up about as much.
 // --at-least lets wavelet codecs (J2K, HTJ2K) decode straight to the smallest
 // resolution still at least WxH, as the pipeline does with sub-resolution
 // decoding; without it every frame is decoded in full.
@@ -10,7 +14,7 @@ import { readDicom } from '../../dist/dicom/reader.js';
 import { codecFor } from '../../dist/codecs/index.js';
 import { median } from './common.mjs';
 
-const { values, positionals } = parseArgs({ options: { repeat: { type: 'string', default: '3' }, 'at-least': { type: 'string' } }, allowPositionals: true });
+const { values, positionals } = parseArgs({ options: { repeat: { type: 'string', default: '3' }, warmup: { type: 'string', default: '1' }, 'at-least': { type: 'string' } }, allowPositionals: true });
 const [atLeastW, atLeastH] = (values['at-least'] ?? '').split('x').map(Number);
 if (values['at-least'] && !(atLeastW >= 1 && atLeastH >= 1)) throw new Error(`--at-least must be WxH, e.g. 256x256 (got ${values['at-least']})`);
 const options = values['at-least'] ? { atLeast: { width: atLeastW, height: atLeastH } } : undefined;
@@ -21,7 +25,10 @@ for (const file of positionals) {
   for await (const f of r.frames()) frames.push({ d, bytes: f.bytes });
 }
 const codec = codecFor(frames[0].d.transferSyntax);
-await codec.decode(frames[0].bytes.slice(), frames[0].d, options); // warm-up: WASM instantiation and JIT
+const warmup = Number(values.warmup);
+if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`--warmup must be a whole number of passes (got ${values.warmup})`);
+await codec.decode(frames[0].bytes.slice(), frames[0].d, options); // WASM instantiation
+for (let pass = 0; pass < warmup; pass++) for (const f of frames) await codec.decode(f.bytes.slice(), f.d, options);
 const perFrame = [];
 for (let rep = 0; rep < Number(values.repeat); rep++) {
   for (const f of frames) {
