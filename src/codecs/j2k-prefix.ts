@@ -193,6 +193,8 @@ class TagTree {
   private readonly value: Int32Array;
   private readonly low: Int32Array;
   private readonly parent: Int32Array;
+  /** The path from a leaf to the root, reused by every decode (one slot per level). */
+  private readonly path: Int32Array;
   constructor(w: number, h: number) {
     const levels: [number, number][] = [];
     let lw = w;
@@ -208,6 +210,7 @@ class TagTree {
     this.value = new Int32Array(n).fill(999);
     this.low = new Int32Array(n);
     this.parent = new Int32Array(n).fill(-1);
+    this.path = new Int32Array(levels.length);
     let base = 0;
     for (let l = 0; l + 1 < levels.length; l++) {
       const [cw, ch] = levels[l]!;
@@ -219,10 +222,11 @@ class TagTree {
   }
   /** 1 when the leaf's value is below `threshold`. */
   decode(bits: Bits, leaf: number, threshold: number): boolean {
-    const stack: number[] = [];
+    const path = this.path;
+    let depth = 0;
     let node = leaf;
     while (this.parent[node]! >= 0) {
-      stack.push(node);
+      path[depth++] = node;
       node = this.parent[node]!;
     }
     let low = 0;
@@ -234,8 +238,8 @@ class TagTree {
         else low++;
       }
       this.low[node] = low;
-      if (stack.length === 0) break;
-      node = stack.pop()!;
+      if (depth === 0) break;
+      node = path[--depth]!;
     }
     return this.value[node]! < threshold;
   }

@@ -60,8 +60,19 @@ export function looksLikeVR(bytes: Uint8Array, at: number): boolean {
 }
 
 export function readTag(b: Uint8Array, at: number, littleEndian: boolean): number {
-  const dv = new DataView(b.buffer, b.byteOffset + at, 4);
-  return ((dv.getUint16(0, littleEndian) << 16) | dv.getUint16(2, littleEndian)) >>> 0;
+  return ((u16(b, at, littleEndian) << 16) | u16(b, at + 2, littleEndian)) >>> 0;
+}
+
+// Byte arithmetic rather than a DataView per element: the main thread parses every
+// file's header while the decode workers share its cores.
+function u16(b: Uint8Array, at: number, littleEndian: boolean): number {
+  return littleEndian ? b[at]! | (b[at + 1]! << 8) : (b[at]! << 8) | b[at + 1]!;
+}
+
+function u32(b: Uint8Array, at: number, littleEndian: boolean): number {
+  return littleEndian
+    ? (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0
+    : ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 }
 
 /**
@@ -76,11 +87,10 @@ export async function readElementHeader(ctx: ReadContext, enc: Encoding): Promis
     throw new TruncatedHeaderError(`input ends inside an element header (${r.available} of 8 bytes)`, where(ctx, offset));
   }
   let b = r.peek(8);
-  const dv = () => new DataView(b.buffer, b.byteOffset, b.length);
   const tag = readTag(b, 0, enc.littleEndian);
   // Items and delimiters have no VR in any encoding (PS3.5 7.5).
   if (tag === Tag.Item || tag === Tag.ItemDelimitation || tag === Tag.SequenceDelimitation || !enc.explicitVR) {
-    const length = dv().getUint32(4, enc.littleEndian);
+    const length = u32(b, 4, enc.littleEndian);
     r.consume(8);
     return { tag, vr: null, length, offset };
   }
@@ -92,7 +102,7 @@ export async function readElementHeader(ctx: ReadContext, enc: Encoding): Promis
   }
   const vr = String.fromCharCode(b[4]!, b[5]!);
   if (!LONG_VRS.has(vr)) {
-    const length = dv().getUint16(6, enc.littleEndian);
+    const length = u16(b, 6, enc.littleEndian);
     r.consume(8);
     return { tag, vr, length, offset };
   }
@@ -100,7 +110,7 @@ export async function readElementHeader(ctx: ReadContext, enc: Encoding): Promis
     throw new TruncatedHeaderError(`input ends inside the header of element ${tagString(tag)}`, where(ctx, offset));
   }
   b = r.peek(12);
-  const length = dv().getUint32(8, enc.littleEndian);
+  const length = u32(b, 8, enc.littleEndian);
   r.consume(12);
   return { tag, vr, length, offset };
 }
