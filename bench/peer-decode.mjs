@@ -26,7 +26,9 @@
 // while the source file and the GDCM version are the same. Each converted file is checked:
 // gdcminfo must report the wanted transfer syntax, and dicomflow's decode of it must equal
 // its decode of the source pixel for pixel. One more file per case (not timed) warms up the
-// peer's workers.
+// peer's workers. dicomflow's sides are timed at steady state: codec-run.mjs first decodes
+// every frame once untimed, and pipeline-run.mjs runs one untimed pass per worker, so each
+// decoding thread has seen about the same frames before timing starts on either side.
 //
 //   node bench/peer-decode.mjs [--corpus DIR] [--count 32] [--rounds 3] [--workers 2]
 //                              [--cases jpegls-2048-to-256,j2k-2048-to-256,j2k-512-full]
