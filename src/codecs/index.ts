@@ -6,7 +6,7 @@ import { TransferSyntax as TS } from '../dicom/transfer-syntax.js';
 import { CHARLS, charls, charlsBuild } from './charls.js';
 import { jpeg12 } from './jpeg12.js';
 import { jpegLossless } from './jpeg-lossless.js';
-import { LIBJPEG_TURBO, libjpegTurbo } from './libjpeg-turbo.js';
+import { LIBJPEG_TURBO, libjpegTurbo, libjpegTurboBuild } from './libjpeg-turbo.js';
 import { native } from './native.js';
 import { OPENJPEG, openjpeg, openjpegBuild } from './openjpeg.js';
 import { OPENJPH, openjph } from './openjph.js';
@@ -70,11 +70,13 @@ export function decodableSyntaxes(): string[] {
 
 /**
  * Throws CodecMissingError naming any WebAssembly codec binary missing from
- * wasm/, and ConfigError for a DICOMFLOW_OPENJPEG or DICOMFLOW_CHARLS value
- * that names no build: once, before any frame is read.
+ * wasm/, and ConfigError for a DICOMFLOW_OPENJPEG, DICOMFLOW_CHARLS or
+ * DICOMFLOW_LIBJPEG_TURBO value that names no build: once, before any frame
+ * is read.
  */
 export function assertCodecsInstalled(): void {
   openjpegBuild();
   charlsBuild();
+  libjpegTurboBuild();
   assertCodecBinaries([OPENJPEG, OPENJPH, CHARLS, LIBJPEG_TURBO]);
 }

@@ -1,10 +1,30 @@
-/** JPEG baseline 8-bit with libjpeg-turbo in WebAssembly. */
+/**
+ * JPEG baseline, extended 8-bit and progressive with libjpeg-turbo 2.1.5 in
+ * WebAssembly: by default the cornerstone package's build;
+ * DICOMFLOW_LIBJPEG_TURBO=own chooses dicomflow's own build (wasm/own/, from
+ * Debian's libjpeg-turbo source, see libjpeg-turbo-own.ts).
+ *
+ * Why not the own build by default: it is not clearly faster. Decode only,
+ * one thread, seven interleaved rounds, twice (bench/decode-jpeg-builds.mjs,
+ * dcmcjpeg baseline at quality 90), own/cornerstone of the medians: 0.89 and
+ * 0.88 on grey 512x512, 0.84 and 0.81 on RGB 512x512, but 1.07 and 1.04 on
+ * grey 2048x2048, and 0.96 and 0.90 on RGB 2048x2048. It is the same
+ * libjpeg-turbo (2.1.5), scalar in both, and grey radiographs, the commonest
+ * JPEG frames here, are slower with it. Both builds give the same samples,
+ * photometric and outcome on every test file and damaged stream
+ * (test/codecs/libjpeg-turbo-own.test.ts).
+ */
 import type { PixelDescription } from '../dicom/description.js';
 import type { DecodeWarning } from '../preprocess/types.js';
-import { simpleCodec } from './emscripten.js';
+import { simpleCodec, type SimpleCodecOptions } from './emscripten.js';
 import { SOF, guardJpeg, jpegColorModel, labelledColorModel, type JpegHeader } from './jpeg-header.js';
+import { adaptOwnLibjpegTurbo, LIBJPEG_TURBO_OWN, type OwnLibjpegTurboRaw } from './libjpeg-turbo-own.js';
+import { chooseBuild, type CodecBuild } from './own-build.js';
+import type { Codec } from './types.js';
+import { freshCodecModule, loadCodecModule, type CodecModuleSpec, type ModuleLoader } from './wasm.js';
 
 export const LIBJPEG_TURBO = { glue: '@cornerstonejs/codec-libjpeg-turbo-8bit/wasmjs', binary: '@cornerstonejs/codec-libjpeg-turbo-8bit/wasm', wasmFile: 'libjpegturbowasm.wasm' };
+export { LIBJPEG_TURBO_OWN };
 
 /**
  * The colour of a decoded three-component JPEG frame. The stream decides,
@@ -27,12 +47,30 @@ export function jpegColor(codec: string, d: PixelDescription, h: JpegHeader): { 
   };
 }
 
-export const libjpegTurbo = simpleCodec('libjpeg-turbo', LIBJPEG_TURBO, 'JPEGDecoder', {
+const options: SimpleCodecOptions = {
   // Process 1 is baseline; files labelled 4.50 that hold 8-bit extended or progressive frames decode the same way.
   guard: (h, d) => guardJpeg(h, d, { codec: 'libjpeg-turbo', maxPrecision: 8, sofs: [SOF.baseline, SOF.extended, SOF.progressive] }),
   planar: () => 0,
   decodesPartial: true,
   photometric: (d, h) => jpegColor('libjpeg-turbo', d, h),
   // libjpeg's JWRN_JPEG_EOF and JWRN_HIT_MARKER / JWRN_EXTRANEOUS_DATA: the rest of the frame is made up.
+  // Neither build prints them today: TurboJPEG keeps libjpeg's messages to itself and fails the decode
+  // after any warning, and the own build fails with the warning's text; both are a DF_ERR_DECODE.
   partialLine: /Premature end of JPEG|Corrupt JPEG data/i,
-});
+};
+
+function ownLoader(base: ModuleLoader): ModuleLoader {
+  return (async (spec: CodecModuleSpec) => adaptOwnLibjpegTurbo(await base<OwnLibjpegTurboRaw>(spec))) as ModuleLoader;
+}
+
+export const libjpegTurboCornerstone: Codec = simpleCodec('libjpeg-turbo', LIBJPEG_TURBO, 'JPEGDecoder', options);
+export const libjpegTurboOwn: Codec = simpleCodec('libjpeg-turbo', LIBJPEG_TURBO_OWN, 'JPEGDecoder', options, ownLoader(loadCodecModule), ownLoader(freshCodecModule));
+
+const choice = chooseBuild('DICOMFLOW_LIBJPEG_TURBO', LIBJPEG_TURBO_OWN.wasmFile, libjpegTurboOwn, libjpegTurboCornerstone, 'cornerstone');
+
+/** The libjpeg-turbo build in use and, when the own one could not load, why (null otherwise). */
+export function libjpegTurboBuild(): { build: CodecBuild; fallback: string | null } {
+  return choice.build();
+}
+
+export const libjpegTurbo: Codec = choice.codec;

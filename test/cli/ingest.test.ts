@@ -47,7 +47,7 @@ t.test('ingest usage and config errors exit 2', async (t) => {
   t.match(r.stderr, /preset \(lung, /);
   // A codec build that does not exist: said once, before any frame is read.
   const fixture = new URL('../fixtures/ct_s16_jls_lossless.dcm', import.meta.url).pathname;
-  for (const name of ['DICOMFLOW_CHARLS', 'DICOMFLOW_OPENJPEG']) {
+  for (const name of ['DICOMFLOW_CHARLS', 'DICOMFLOW_OPENJPEG', 'DICOMFLOW_LIBJPEG_TURBO']) {
     r = runCli(['ingest', fixture], { env: { ...process.env, [name]: 'fastest' } });
     t.equal(r.status, 2, `${name}=fastest exits 2`);
     t.match(r.stderr, new RegExp(`${name} is "fastest": expected own, cornerstone or auto`));

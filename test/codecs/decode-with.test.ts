@@ -7,6 +7,7 @@
  */
 import t from 'tap';
 import { charlsOwn } from '../../src/codecs/charls.js';
+import { libjpegTurboOwn } from '../../src/codecs/libjpeg-turbo.js';
 import { codecFor } from '../../src/codecs/index.js';
 import { decodeFrame } from '../../src/decode/decode-frame.js';
 import { ConfigError } from '../../src/errors.js';
@@ -44,9 +45,10 @@ t.test('decodeWith hands over decode()\'s samples without copying them out of th
       t.equal(seen.ctor, whole.pixels.constructor.name, `${name} f${i}: same array type`);
       // cornerstone's libjpeg-turbo and CharLS bindings hand out a copy of their own: there is no heap view to keep.
       if (codec.name !== 'libjpeg-turbo' && codec.name !== 'charls') t.ok(seen.inHeap, `${name} f${i}: a view of the codec's memory, not a copy`);
-      if (codec.name === 'charls') {
-        const own = await charlsOwn.decodeWith!(f.slice(), d, {}, (frame) => frame.pixels.buffer.byteLength > frame.pixels.byteLength && frame.pixels.every((v, k) => v === whole.pixels[k]));
-        t.ok(own, `${name} f${i}: the own CharLS build hands over a view of its memory, with the same samples`);
+      const ownBuild = codec.name === 'charls' ? charlsOwn : codec.name === 'libjpeg-turbo' ? libjpegTurboOwn : null;
+      if (ownBuild) {
+        const own = await ownBuild.decodeWith!(f.slice(), d, {}, (frame) => frame.pixels.buffer.byteLength > frame.pixels.byteLength && frame.pixels.every((v, k) => v === whole.pixels[k]));
+        t.ok(own, `${name} f${i}: the own ${codec.name} build hands over a view of its memory, with the same samples`);
       }
     }
   }

@@ -16,8 +16,9 @@ t.test('the tarball ships what users run: dist, the package config, the README; 
   t.ok(pack.files.includes('pipeline.config.json') && pack.files.includes('README.md') && pack.files.includes('package.json'));
   const stray = pack.files.filter((f) => /^(test|bench|src)\/|fixtures|\.dcm$|\.map$|\.tap\//.test(f));
   t.same(stray, [], 'no tests, fixtures, benches, sources or source maps');
-  // dicomflow's own OpenJPEG (wasm/own/, about 100 kB packed) ships with it; the codec packages' binaries do not.
+  // dicomflow's own builds (wasm/own/, packed: OpenJPEG about 100 kB, CharLS 75 kB, libjpeg-turbo 52 kB) ship with it; the codec packages' binaries do not.
   t.ok(['wasm/own/openjpeg-simd.wasm', 'wasm/own/openjpeg-simd.cjs', 'wasm/own/SHA256SUMS'].every((f) => pack.files.includes(f)), 'the own OpenJPEG build is in the tarball');
+  t.ok(['wasm/own/libjpeg-turbo-own.wasm', 'wasm/own/libjpeg-turbo-own.cjs'].every((f) => pack.files.includes(f)), 'the own libjpeg-turbo build is in the tarball');
   t.ok(pack.size < 600_000, `${pack.size} bytes packed`);
   t.comment(`tarball: ${pack.files.length} files, ${pack.size} bytes`);
 });

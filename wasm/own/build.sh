@@ -7,7 +7,17 @@
 # - CharLS 2.0.0 (wasm/own/charls-own.{cjs,wasm}) from the copy bundled in the
 #   gdcm source package (Utilities/gdcmcharls: Debian's mirror has no charls
 #   source package to fetch), with WebAssembly exception handling, which CharLS
-#   uses for its errors. JPEG-LS decoding is serial: SIMD gives it nothing.
+#   uses for its errors. JPEG-LS decoding is serial: SIMD gives it nothing;
+# - libjpeg-turbo 2.1.5 (wasm/own/libjpeg-turbo-own.{cjs,wasm}) from Debian's
+#   libjpeg-turbo source, 8-bit samples, decompression sources only, scalar
+#   (jsimd_none.c). Its x86 SIMD is NASM assembly; its Arm NEON intrinsics
+#   compile for -msimd128 only with SIMDe's own headers (Debian's libsimde-dev:
+#   emscripten's arm_neon.h here lacks the sub-headers it includes) and then
+#   decode 2-3x slower (SIMDe emulates most lane and interleaving operations
+#   with scalar loops), so they are left out. libjpeg's errors use
+#   setjmp/longjmp, which Debian's emscripten lowers the JavaScript way (its
+#   LLVM is too old for Wasm SjLj); libjpeg_turbo_df.c keeps that off the
+#   per-row calls.
 # No threads: the decode pool already runs one frame per core.
 #
 #   sudo bash wasm/own/build.sh            # needs root for apt-get; ~1 min
@@ -26,7 +36,11 @@ GDCM_VERSION=3.0.21-1
 GDCM_UPSTREAM=3.0.21
 GDCM_DSC_SHA256=6e9b38024573c0fcf2fee91857f6bfcbc0a96d1e61b34937c907adc504c44323
 GDCM_ORIG_SHA256=7c456162a2de722cc90e3bdc46900302b1c367540a7131268d7bfd2a819cb5ed
-OUTPUTS=(openjpeg-simd.cjs openjpeg-simd.wasm charls-own.cjs charls-own.wasm)
+LJT_VERSION=1:2.1.5-2
+LJT_UPSTREAM=2.1.5
+LJT_DSC_SHA256=d718ead0dfbcbc8523665c02a7f7152e31039ded641d022868722623bb3b486d
+LJT_ORIG_SHA256=254f3642b04e309fee775123133c6464181addc150499561020312ec61c1bf7c
+OUTPUTS=(openjpeg-simd.cjs openjpeg-simd.wasm charls-own.cjs charls-own.wasm libjpeg-turbo-own.cjs libjpeg-turbo-own.wasm)
 EMSCRIPTEN_VERSION=3.1.6
 check=0
 [[ "${1:-}" == "--check" ]] && check=1
@@ -52,11 +66,12 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 # fetch PKG VERSION DSC_SHA256 ORIG_FILE ORIG_SHA256 DIR: download, verify and unpack (with Debian's patches) into DIR.
+# The .dsc's file name leaves out the version's epoch (1:2.1.5-2 -> libjpeg-turbo_2.1.5-2.dsc).
 fetch() {
   apt-get source --download-only -q "$1=$2" >&2
-  echo "$3  ${1}_${2}.dsc" | sha256sum -c --quiet
+  echo "$3  ${1}_${2#*:}.dsc" | sha256sum -c --quiet
   echo "$5  $4" | sha256sum -c --quiet
-  dpkg-source -x -q "${1}_${2}.dsc" "$6" >&2
+  dpkg-source -x -q "${1}_${2#*:}.dsc" "$6" >&2
 }
 out="$work/out"
 mkdir -p "$out"
@@ -101,6 +116,41 @@ em++ -O3 -std=c++14 -fwasm-exceptions -DNDEBUG -DCHARLS_STATIC -I"$jls" \
   "$jls"/interface.cpp "$jls"/jpegls.cpp "$jls"/jpegmarkersegment.cpp "$jls"/jpegstreamreader.cpp "$jls"/jpegstreamwriter.cpp "$here/charls_df.cpp" \
   -o "$out/charls-own.cjs" "${LINK[@]}" -sEXPORT_NAME=CharlsOwn \
   -sEXPORTED_FUNCTIONS=_df_jls_decode,_df_malloc,_df_free
+
+# --- libjpeg-turbo ---
+fetch libjpeg-turbo "$LJT_VERSION" "$LJT_DSC_SHA256" "libjpeg-turbo_${LJT_UPSTREAM}.orig.tar.gz" "$LJT_ORIG_SHA256" libjpeg-turbo
+ljt="$work/libjpeg-turbo"
+grep -q "^set(VERSION $LJT_UPSTREAM)" "$ljt/CMakeLists.txt" || { echo "build: libjpeg-turbo source is not $LJT_UPSTREAM" >&2; exit 1; }
+# What CMake would generate for wasm32 with the defaults (libjpeg API 6.2, 8-bit samples, in-memory
+# source manager), without SIMD and without arithmetic decoding: the guard lets only SOF0-2 through.
+cat > "$ljt/jconfig.h" <<H
+#define JPEG_LIB_VERSION 62
+#define LIBJPEG_TURBO_VERSION $LJT_UPSTREAM
+#define LIBJPEG_TURBO_VERSION_NUMBER 2001005
+#define MEM_SRCDST_SUPPORTED 1
+#define BITS_IN_JSAMPLE 8
+H
+cat > "$ljt/jconfigint.h" <<H
+#define BUILD "debian-$LJT_VERSION"
+#undef inline
+#define INLINE __inline__ __attribute__((always_inline))
+#define THREAD_LOCAL __thread
+#define PACKAGE_NAME "libjpeg-turbo"
+#define VERSION "$LJT_UPSTREAM"
+#define SIZEOF_SIZE_T 4
+#define HAVE_BUILTIN_CTZL
+#define FALLTHROUGH __attribute__((fallthrough));
+H
+year="$(sed -n 's/^set(COPYRIGHT_YEAR "\(.*\)")$/\1/p' "$ljt/CMakeLists.txt")"
+sed "s/@COPYRIGHT_YEAR@/$year/" "$ljt/jversion.h.in" > "$ljt/jversion.h"
+# Not jerror.c (its printf) nor jquant1/2.c (colour quantization): libjpeg_turbo_df.c replaces both, 12 kB less packed.
+sources=(jcomapi jdapimin jdapistd jdatasrc jdcoefct jdcolor jddctmgr jdhuff jdinput jdmainct jdmarker jdmaster jdmerge jdphuff
+  jdpostct jdsample jidctflt jidctfst jidctint jidctred jutils jmemmgr jmemnobs jsimd_none)
+files=()
+for s in "${sources[@]}"; do files+=("$ljt/$s.c"); done
+emcc -O3 -DNDEBUG -I"$ljt" "${files[@]}" "$here/libjpeg_turbo_df.c" \
+  -o "$out/libjpeg-turbo-own.cjs" "${LINK[@]}" -sEXPORT_NAME=LibjpegTurboOwn \
+  -sEXPORTED_FUNCTIONS=_df_jpeg_decode,_df_malloc,_df_free
 
 if [[ $check == 1 ]]; then
   (cd "$out" && sha256sum -c "$here/SHA256SUMS")
