@@ -1,7 +1,12 @@
 /**
- * The versions of the codec packages, for a dataset's index and its shards'
- * identity: a sample decoded by another codec version is another sample.
+ * The versions of the codecs, for a dataset's index, its shards' identity and
+ * the sample cache's key: a sample decoded by another codec version is
+ * another sample. The cornerstone packages by version; dicomflow's own
+ * builds (wasm/own/, the default J2K decoder) by the SHA-256 of their
+ * binaries and glue; and which build each DICOMFLOW_* variable asks for, as
+ * set in this process (the workers inherit it).
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -15,6 +20,12 @@ const PACKAGES = [
   '@cornerstonejs/jpeg-lossless-decoder-js',
   '@cornerstonejs/dicom-image-loader',
 ];
+
+/** dicomflow's own builds, as shipped in wasm/own/ (see wasm/own/build.sh). */
+const OWN_FILES = ['openjpeg-simd.wasm', 'openjpeg-simd.cjs', 'charls-own.wasm', 'charls-own.cjs', 'libjpeg-turbo-own.wasm', 'libjpeg-turbo-own.cjs'];
+const OWN_DIR = new URL('../../wasm/own/', import.meta.url);
+/** The variables that choose between the own and the cornerstone build (src/codecs/own-build.ts). */
+const BUILD_VARIABLES = ['DICOMFLOW_OPENJPEG', 'DICOMFLOW_CHARLS', 'DICOMFLOW_LIBJPEG_TURBO'];
 
 let cached: Record<string, string> | undefined;
 
@@ -33,16 +44,31 @@ function versionOf(spec: string): string {
   return 'unknown';
 }
 
+/**
+ * @example
+ *   codecVersions() // { '@cornerstonejs/codec-openjpeg': '1.3.6', ..., 'wasm/own/openjpeg-simd.wasm': 'sha256:f1f5...', DICOMFLOW_OPENJPEG: 'auto', ... }
+ */
 export function codecVersions(): Record<string, string> {
-  if (cached) return cached;
-  cached = {};
-  for (const spec of PACKAGES) {
-    const name = spec.split('/').slice(0, 2).join('/');
-    try {
-      cached[name] = versionOf(spec);
-    } catch {
-      cached[name] = 'missing';
+  if (!cached) {
+    cached = {};
+    for (const spec of PACKAGES) {
+      const name = spec.split('/').slice(0, 2).join('/');
+      try {
+        cached[name] = versionOf(spec);
+      } catch {
+        cached[name] = 'missing';
+      }
+    }
+    for (const file of OWN_FILES) {
+      try {
+        cached[`wasm/own/${file}`] = `sha256:${createHash('sha256').update(readFileSync(new URL(file, OWN_DIR))).digest('hex')}`;
+      } catch {
+        cached[`wasm/own/${file}`] = 'missing';
+      }
     }
   }
-  return cached;
+  // Read each time: the choice is the environment's, and a test or an embedding program may change it.
+  const builds: Record<string, string> = {};
+  for (const v of BUILD_VARIABLES) builds[v] = process.env[v] || 'auto';
+  return { ...cached, ...builds };
 }
