@@ -10,18 +10,12 @@
  * delete(). CharLS's own error (its ApiResult and message) comes back as the
  * thrown message, where the cornerstone build throws a bare number.
  */
-import { fileURLToPath } from 'node:url';
 import type { SimpleDecoder } from './emscripten.js';
-import { OwnHeapDecoder, type OwnHeapModule } from './own-heap.js';
+import { OwnHeapDecoder, ownBuildSpec, type OwnHeapModule } from './own-heap.js';
 import type { CodecModuleSpec } from './wasm.js';
 
 /** The build in wasm/own/, found by path (it ships in the package, not in a dependency). */
-export const CHARLS_OWN: CodecModuleSpec = {
-  glue: fileURLToPath(new URL('../../wasm/own/charls-own.cjs', import.meta.url)),
-  binary: fileURLToPath(new URL('../../wasm/own/charls-own.wasm', import.meta.url)),
-  wasmFile: 'charls-own.wasm',
-  fixedPath: true,
-};
+export const CHARLS_OWN: CodecModuleSpec = ownBuildSpec('charls-own');
 
 /** The raw Emscripten module: C functions and the heap. */
 export interface OwnCharlsRaw extends OwnHeapModule {

@@ -14,9 +14,9 @@
 import { adaptOwnCharls, CHARLS_OWN, type OwnCharlsRaw } from './charls-own.js';
 import { simpleCodec, type SimpleCodecOptions } from './emscripten.js';
 import { SOF, guardJpeg } from './jpeg-header.js';
-import { chooseBuild, type CodecBuild } from './own-build.js';
+import { adaptedLoader, chooseBuild, type CodecBuild } from './own-build.js';
 import type { Codec } from './types.js';
-import { freshCodecModule, loadCodecModule, type CodecModuleSpec, type ModuleLoader } from './wasm.js';
+import { freshCodecModule, loadCodecModule } from './wasm.js';
 
 export const CHARLS = { glue: '@cornerstonejs/codec-charls/wasmjs', binary: '@cornerstonejs/codec-charls/wasm', wasmFile: 'charlswasm.wasm' };
 export { CHARLS_OWN };
@@ -31,12 +31,8 @@ const options: SimpleCodecOptions = {
   photometric: (d) => ({ photometric: d.photometricInterpretation }),
 };
 
-function ownLoader(base: ModuleLoader): ModuleLoader {
-  return (async (spec: CodecModuleSpec) => adaptOwnCharls(await base<OwnCharlsRaw>(spec))) as ModuleLoader;
-}
-
 export const charlsCornerstone: Codec = simpleCodec('charls', CHARLS, 'JpegLSDecoder', options);
-export const charlsOwn: Codec = simpleCodec('charls', CHARLS_OWN, 'JpegLSDecoder', options, ownLoader(loadCodecModule), ownLoader(freshCodecModule));
+export const charlsOwn: Codec = simpleCodec('charls', CHARLS_OWN, 'JpegLSDecoder', options, adaptedLoader<OwnCharlsRaw>(loadCodecModule, adaptOwnCharls), adaptedLoader<OwnCharlsRaw>(freshCodecModule, adaptOwnCharls));
 
 const choice = chooseBuild('DICOMFLOW_CHARLS', CHARLS_OWN.wasmFile, charlsOwn, charlsCornerstone, 'cornerstone');
 

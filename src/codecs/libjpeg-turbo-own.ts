@@ -16,18 +16,12 @@
  * decode.partial "allow" would be possible here (the C side returns them),
  * but then the two builds would give different datasets for one file.
  */
-import { fileURLToPath } from 'node:url';
 import type { SimpleDecoder } from './emscripten.js';
-import { OwnHeapDecoder, type OwnHeapModule } from './own-heap.js';
+import { OwnHeapDecoder, ownBuildSpec, type OwnHeapModule } from './own-heap.js';
 import type { CodecModuleSpec } from './wasm.js';
 
 /** The build in wasm/own/, found by path (it ships in the package, not in a dependency). */
-export const LIBJPEG_TURBO_OWN: CodecModuleSpec = {
-  glue: fileURLToPath(new URL('../../wasm/own/libjpeg-turbo-own.cjs', import.meta.url)),
-  binary: fileURLToPath(new URL('../../wasm/own/libjpeg-turbo-own.wasm', import.meta.url)),
-  wasmFile: 'libjpeg-turbo-own.wasm',
-  fixedPath: true,
-};
+export const LIBJPEG_TURBO_OWN: CodecModuleSpec = ownBuildSpec('libjpeg-turbo-own');
 
 /** The raw Emscripten module: C functions and the heap. */
 export interface OwnLibjpegTurboRaw extends OwnHeapModule {

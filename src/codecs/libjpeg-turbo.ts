@@ -19,9 +19,9 @@ import type { DecodeWarning } from '../preprocess/types.js';
 import { simpleCodec, type SimpleCodecOptions } from './emscripten.js';
 import { SOF, guardJpeg, jpegColorModel, labelledColorModel, type JpegHeader } from './jpeg-header.js';
 import { adaptOwnLibjpegTurbo, LIBJPEG_TURBO_OWN, type OwnLibjpegTurboRaw } from './libjpeg-turbo-own.js';
-import { chooseBuild, type CodecBuild } from './own-build.js';
+import { adaptedLoader, chooseBuild, type CodecBuild } from './own-build.js';
 import type { Codec } from './types.js';
-import { freshCodecModule, loadCodecModule, type CodecModuleSpec, type ModuleLoader } from './wasm.js';
+import { freshCodecModule, loadCodecModule } from './wasm.js';
 
 export const LIBJPEG_TURBO = { glue: '@cornerstonejs/codec-libjpeg-turbo-8bit/wasmjs', binary: '@cornerstonejs/codec-libjpeg-turbo-8bit/wasm', wasmFile: 'libjpegturbowasm.wasm' };
 export { LIBJPEG_TURBO_OWN };
@@ -59,12 +59,8 @@ const options: SimpleCodecOptions = {
   partialLine: /Premature end of JPEG|Corrupt JPEG data/i,
 };
 
-function ownLoader(base: ModuleLoader): ModuleLoader {
-  return (async (spec: CodecModuleSpec) => adaptOwnLibjpegTurbo(await base<OwnLibjpegTurboRaw>(spec))) as ModuleLoader;
-}
-
 export const libjpegTurboCornerstone: Codec = simpleCodec('libjpeg-turbo', LIBJPEG_TURBO, 'JPEGDecoder', options);
-export const libjpegTurboOwn: Codec = simpleCodec('libjpeg-turbo', LIBJPEG_TURBO_OWN, 'JPEGDecoder', options, ownLoader(loadCodecModule), ownLoader(freshCodecModule));
+export const libjpegTurboOwn: Codec = simpleCodec('libjpeg-turbo', LIBJPEG_TURBO_OWN, 'JPEGDecoder', options, adaptedLoader<OwnLibjpegTurboRaw>(loadCodecModule, adaptOwnLibjpegTurbo), adaptedLoader<OwnLibjpegTurboRaw>(freshCodecModule, adaptOwnLibjpegTurbo));
 
 const choice = chooseBuild('DICOMFLOW_LIBJPEG_TURBO', LIBJPEG_TURBO_OWN.wasmFile, libjpegTurboOwn, libjpegTurboCornerstone, 'cornerstone');
 

@@ -13,17 +13,11 @@
  * per call and frees them before it returns: nothing of one frame is left
  * for the next but buffers this class frees in delete().
  */
-import { fileURLToPath } from 'node:url';
-import { OwnHeapDecoder, type OwnHeapModule } from './own-heap.js';
+import { OwnHeapDecoder, ownBuildSpec, type OwnHeapModule } from './own-heap.js';
 import type { CodecModuleSpec } from './wasm.js';
 
 /** The build in wasm/own/, found by path (it ships in the package, not in a dependency). */
-export const OPENJPEG_OWN: CodecModuleSpec = {
-  glue: fileURLToPath(new URL('../../wasm/own/openjpeg-simd.cjs', import.meta.url)),
-  binary: fileURLToPath(new URL('../../wasm/own/openjpeg-simd.wasm', import.meta.url)),
-  wasmFile: 'openjpeg-simd.wasm',
-  fixedPath: true,
-};
+export const OPENJPEG_OWN: CodecModuleSpec = ownBuildSpec('openjpeg-simd');
 
 /** The raw Emscripten module: C functions and the heap. */
 export interface OwnOpenJpegRaw extends OwnHeapModule {

@@ -6,9 +6,9 @@
  * or =own chooses one; "own" then fails instead of falling back (own-build.ts).
  */
 import { adaptOwnOpenJpeg, OPENJPEG_OWN, type OwnOpenJpegRaw } from './openjpeg-own.js';
-import { chooseBuild, type CodecBuild } from './own-build.js';
+import { adaptedLoader, chooseBuild, type CodecBuild } from './own-build.js';
 import type { Codec } from './types.js';
-import { loadCodecModule, freshCodecModule, type CodecModuleSpec, type ModuleLoader } from './wasm.js';
+import { loadCodecModule, freshCodecModule } from './wasm.js';
 import { waveletCodec } from './wavelet.js';
 
 export const OPENJPEG = { glue: '@cornerstonejs/codec-openjpeg/wasmjs', binary: '@cornerstonejs/codec-openjpeg/wasm', wasmFile: 'openjpegwasm.wasm' };
@@ -17,12 +17,8 @@ export { OPENJPEG_OWN };
 /** Which OpenJPEG build decodes J2K in this thread: 'own' (wasm/own/) or 'cornerstone'. */
 export type OpenJpegBuild = CodecBuild;
 
-function ownLoader(base: ModuleLoader): ModuleLoader {
-  return (async (spec: CodecModuleSpec) => adaptOwnOpenJpeg(await base<OwnOpenJpegRaw>(spec))) as ModuleLoader;
-}
-
 export const openjpegCornerstone: Codec = waveletCodec('openjpeg', OPENJPEG, 'J2KDecoder');
-export const openjpegOwn: Codec = waveletCodec('openjpeg', OPENJPEG_OWN, 'J2KDecoder', ownLoader(loadCodecModule), () => waveletCodec('openjpeg', OPENJPEG_OWN, 'J2KDecoder', ownLoader(freshCodecModule)));
+export const openjpegOwn: Codec = waveletCodec('openjpeg', OPENJPEG_OWN, 'J2KDecoder', adaptedLoader<OwnOpenJpegRaw>(loadCodecModule, adaptOwnOpenJpeg), () => waveletCodec('openjpeg', OPENJPEG_OWN, 'J2KDecoder', adaptedLoader<OwnOpenJpegRaw>(freshCodecModule, adaptOwnOpenJpeg)));
 
 const choice = chooseBuild('DICOMFLOW_OPENJPEG', OPENJPEG_OWN.wasmFile, openjpegOwn, openjpegCornerstone);
 

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { DecodedFrame } from '../preprocess/types.js';
 import type { Codec } from './types.js';
-import { configuredWasmDir } from './wasm.js';
+import { configuredWasmDir, type CodecModuleSpec, type ModuleLoader } from './wasm.js';
 
 /** Which build decodes in this thread: 'own' (wasm/own/) or 'cornerstone'. */
 export type CodecBuild = 'own' | 'cornerstone';
@@ -109,4 +109,14 @@ export function chooseBuild(envVar: string, ownWasmFile: string, own: Codec, cor
       return { build: cornerstoneChosen(w) || (w === 'auto' && fallbackReason !== null) ? 'cornerstone' : 'own', fallback: fallbackReason };
     },
   };
+}
+
+/**
+ * A loader that hands an own build's raw Emscripten module to `adapt`, which
+ * gives it the cornerstone build's decoder-class interface.
+ *
+ * @example const load = adaptedLoader(loadCodecModule, adaptOwnCharls);
+ */
+export function adaptedLoader<R>(base: ModuleLoader, adapt: (raw: R) => unknown): ModuleLoader {
+  return (async (spec: CodecModuleSpec) => adapt(await base<R>(spec))) as ModuleLoader;
 }

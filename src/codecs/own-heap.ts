@@ -5,7 +5,24 @@
  * delete() (or by the next getEncodedBuffer), so nothing of one frame is
  * left for the next.
  */
+import { fileURLToPath } from 'node:url';
 import type { FrameInfo } from './types.js';
+import type { CodecModuleSpec } from './wasm.js';
+
+/**
+ * Where an own build's glue and binary are: wasm/own/<name>.cjs and .wasm,
+ * found by path (they ship in the package, not in a dependency).
+ *
+ * @example ownBuildSpec('charls-own').wasmFile // 'charls-own.wasm'
+ */
+export function ownBuildSpec(name: string): CodecModuleSpec {
+  return {
+    glue: fileURLToPath(new URL(`../../wasm/own/${name}.cjs`, import.meta.url)),
+    binary: fileURLToPath(new URL(`../../wasm/own/${name}.wasm`, import.meta.url)),
+    wasmFile: `${name}.wasm`,
+    fixedPath: true,
+  };
+}
 
 /** The part of an own build's Emscripten module every decoder uses. */
 export interface OwnHeapModule {
