@@ -3,7 +3,7 @@
  * (PS3.3 C.7.6.3.1.2). Inverting makes high values mean dense for every
  * grayscale image, so a model sees one convention.
  */
-import type { FloatImage } from './types.js';
+import { withData, type FloatImage } from './types.js';
 
 /**
  * x -> (lo + hi) - x: reflects values inside [lo, hi] onto the same range.
@@ -20,5 +20,5 @@ export function invert(img: FloatImage, lo: number, hi: number, out: Float32Arra
   const src = img.data;
   const sum = lo + hi;
   for (let i = 0; i < src.length; i++) out[i] = sum - src[i]!;
-  return { ...img, data: out };
+  return withData(img, out);
 }

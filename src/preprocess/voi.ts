@@ -5,7 +5,7 @@
 import type { PixelDescription } from '../dicom/description.js';
 import { ConfigError } from '../errors.js';
 import { minMax, percentiles } from './stats.js';
-import type { FloatImage, VoiSpec } from './types.js';
+import { withData, type FloatImage, type VoiSpec } from './types.js';
 
 export interface Window {
   center: number;
@@ -76,7 +76,7 @@ export function applyWindow(img: FloatImage, w: Window, out: Float32Array = new 
     const x = src[i]!;
     out[i] = x <= lo ? 0 : x > hi ? 1 : (x - mid) / span + 0.5;
   }
-  return { ...img, data: out };
+  return withData(img, out);
 }
 
 /**
@@ -93,14 +93,14 @@ export function scaleRange(img: FloatImage, lo: number, hi: number, out: Float32
   const src = img.data;
   if (!(hi > lo)) {
     out.fill(0);
-    return { ...img, data: out };
+    return withData(img, out);
   }
   const scale = 1 / (hi - lo);
   for (let i = 0; i < src.length; i++) {
     const y = (src[i]! - lo) * scale;
     out[i] = y < 0 ? 0 : y > 1 ? 1 : y;
   }
-  return { ...img, data: out };
+  return withData(img, out);
 }
 
 /**
@@ -144,7 +144,7 @@ export function applyVoi(
     case 'none':
       checkOut(img, out);
       if (out !== img.data) out.set(img.data);
-      return { ...img, data: out };
+      return withData(img, out);
     default:
       throw new ConfigError(`voi.mode must be one of window, preset, file, percentile, minmax, none (got ${JSON.stringify((voi as { mode: unknown }).mode)})`, {
         stage: 'config',
