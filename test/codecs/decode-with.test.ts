@@ -14,18 +14,10 @@ import { ConfigError } from '../../src/errors.js';
 import { preprocess } from '../../src/preprocess/pipeline.js';
 import type { PreprocessSpec } from '../../src/preprocess/types.js';
 import { encodedFrames } from '../helpers/decode.js';
+import { preprocessSpecOf } from '../preprocess/fixtures/build.js';
 import { fixtureBytes, fixtureNames, sidecar } from '../helpers/fixtures.js';
 
-const spec: PreprocessSpec = {
-  target: { height: 24, width: 24 },
-  resize: 'stretch',
-  padValue: 0,
-  channels: 1,
-  modalityLut: true,
-  voi: { mode: 'minmax' },
-  invertMonochrome1: true,
-  output: 'float32',
-};
+const spec: PreprocessSpec = preprocessSpecOf({ target: { height: 24, width: 24 } });
 
 const names = fixtureNames().filter((n) => codecFor(sidecar(n).transferSyntax)?.decodeWith !== undefined);
 
