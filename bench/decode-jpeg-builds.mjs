@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // dicomflow's own libjpeg-turbo build against the cornerstone build: decode
-// only, one thread, each run in its own process, in interleaved rounds
-// (own, cornerstone, own, cornerstone, ...) so that load from elsewhere on
-// the machine falls on both. The frames are real JPEG baseline streams made
+// only, one thread, each run in its own process (bench/lib/codec-run.mjs with
+// DICOMFLOW_LIBJPEG_TURBO=own or cornerstone, one untimed pass first), in
+// interleaved rounds (own, cornerstone, own, cornerstone, ...) so that load
+// from elsewhere on the machine falls on both. The frames are real JPEG baseline streams made
 // by DCMTK's dcmcjpeg (+eb, quality 90; colour as YBR_FULL_422, its default)
 // from synthetic 8-bit radiographs, grey and RGB, 512x512 and 2048x2048.
 //
@@ -71,7 +72,7 @@ const started = performance.now();
 for (let r = 0; r < rounds; r++) {
   for (const c of CASES) {
     for (const build of ['own', 'cornerstone']) {
-      const res = child('./jpeg-build-run.mjs', ['--build', build, '--repeat', values.repeat, ...files.get(c.name)]);
+      const res = child('./codec-run.mjs', ['--repeat', values.repeat, ...files.get(c.name)], { env: { DICOMFLOW_LIBJPEG_TURBO: build } });
       perRound.get(c.name)[build].push(res.medianMs);
     }
   }
