@@ -3,16 +3,16 @@
  * README's "Transfer syntaxes" table lists the same.
  */
 import { TransferSyntax as TS } from '../dicom/transfer-syntax.js';
-import { CHARLS, charls, charlsBuild } from './charls.js';
+import { CHARLS, CHARLS_OWN, charls, charlsBuild } from './charls.js';
 import { jpeg12 } from './jpeg12.js';
 import { jpegLossless } from './jpeg-lossless.js';
-import { LIBJPEG_TURBO, libjpegTurbo, libjpegTurboBuild } from './libjpeg-turbo.js';
+import { LIBJPEG_TURBO, LIBJPEG_TURBO_OWN, libjpegTurbo, libjpegTurboBuild } from './libjpeg-turbo.js';
 import { native } from './native.js';
-import { OPENJPEG, openjpeg, openjpegBuild } from './openjpeg.js';
+import { OPENJPEG, OPENJPEG_OWN, openjpeg, openjpegBuild } from './openjpeg.js';
 import { OPENJPH, openjph } from './openjph.js';
 import { rle } from './rle.js';
 import type { Codec } from './types.js';
-import { assertCodecBinaries } from './wasm.js';
+import { assertCodecBinaries, type CodecModuleSpec } from './wasm.js';
 
 export type { Codec, DecodeOptions } from './types.js';
 
@@ -80,3 +80,10 @@ export function assertCodecsInstalled(): void {
   libjpegTurboBuild();
   assertCodecBinaries([OPENJPEG, OPENJPH, CHARLS, LIBJPEG_TURBO]);
 }
+
+/** dicomflow's own codec builds (wasm/own/) and the variable that chooses between each and the cornerstone build. */
+export const OWN_BUILDS: readonly { variable: string; spec: CodecModuleSpec }[] = [
+  { variable: 'DICOMFLOW_OPENJPEG', spec: OPENJPEG_OWN },
+  { variable: 'DICOMFLOW_CHARLS', spec: CHARLS_OWN },
+  { variable: 'DICOMFLOW_LIBJPEG_TURBO', spec: LIBJPEG_TURBO_OWN },
+];

@@ -9,7 +9,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { OWN_BUILDS } from '../codecs/index.js';
 
 const require = createRequire(import.meta.url);
 const PACKAGES = [
@@ -21,11 +22,6 @@ const PACKAGES = [
   '@cornerstonejs/dicom-image-loader',
 ];
 
-/** dicomflow's own builds, as shipped in wasm/own/ (see wasm/own/build.sh). */
-const OWN_FILES = ['openjpeg-simd.wasm', 'openjpeg-simd.cjs', 'charls-own.wasm', 'charls-own.cjs', 'libjpeg-turbo-own.wasm', 'libjpeg-turbo-own.cjs'];
-const OWN_DIR = new URL('../../wasm/own/', import.meta.url);
-/** The variables that choose between the own and the cornerstone build (src/codecs/own-build.ts). */
-const BUILD_VARIABLES = ['DICOMFLOW_OPENJPEG', 'DICOMFLOW_CHARLS', 'DICOMFLOW_LIBJPEG_TURBO'];
 
 let cached: Record<string, string> | undefined;
 
@@ -59,16 +55,17 @@ export function codecVersions(): Record<string, string> {
         cached[name] = 'missing';
       }
     }
-    for (const file of OWN_FILES) {
+    for (const path of OWN_BUILDS.flatMap((b) => [b.spec.binary, b.spec.glue])) {
+      const key = `wasm/own/${basename(path)}`;
       try {
-        cached[`wasm/own/${file}`] = `sha256:${createHash('sha256').update(readFileSync(new URL(file, OWN_DIR))).digest('hex')}`;
+        cached[key] = `sha256:${createHash('sha256').update(readFileSync(path)).digest('hex')}`;
       } catch {
-        cached[`wasm/own/${file}`] = 'missing';
+        cached[key] = 'missing';
       }
     }
   }
   // Read each time: the choice is the environment's, and a test or an embedding program may change it.
   const builds: Record<string, string> = {};
-  for (const v of BUILD_VARIABLES) builds[v] = process.env[v] || 'auto';
+  for (const { variable } of OWN_BUILDS) builds[variable] = process.env[variable] || 'auto';
   return { ...cached, ...builds };
 }
