@@ -1,16 +1,18 @@
 /**
  * JPEG baseline, extended 8-bit and progressive with libjpeg-turbo 2.1.5 in
- * WebAssembly: by default the cornerstone package's build;
- * DICOMFLOW_LIBJPEG_TURBO=own chooses dicomflow's own build (wasm/own/, from
- * Debian's libjpeg-turbo source, see libjpeg-turbo-own.ts).
+ * WebAssembly: by default dicomflow's own build (wasm/own/, from Debian's
+ * libjpeg-turbo source, see libjpeg-turbo-own.ts), with the cornerstone
+ * package's build as the fallback when the own one cannot load;
+ * DICOMFLOW_LIBJPEG_TURBO=cornerstone chooses the cornerstone build.
  *
- * Why not the own build by default: it is not clearly faster. Decode only,
- * one thread, seven interleaved rounds, twice (bench/decode-jpeg-builds.mjs,
- * dcmcjpeg baseline at quality 90), own/cornerstone of the medians: 0.89 and
- * 0.88 on grey 512x512, 0.84 and 0.81 on RGB 512x512, but 1.07 and 1.04 on
- * grey 2048x2048, and 0.96 and 0.90 on RGB 2048x2048. It is the same
- * libjpeg-turbo (2.1.5), scalar in both, and grey radiographs, the commonest
- * JPEG frames here, are slower with it. Both builds give the same samples,
+ * Why the own build by default: it is faster or the same, never slower.
+ * Decode only, one thread, each build warmed up with one untimed pass, seven
+ * interleaved rounds, twice (bench/decode-jpeg-builds.mjs --rounds 7
+ * --repeat 10, dcmcjpeg baseline at quality 90), own/cornerstone of the
+ * medians: 0.88 and 0.95 on grey 512x512, 0.86 and 0.85 on RGB 512x512, 1.00
+ * and 0.98 on grey 2048x2048, 0.85 and 0.93 on RGB 2048x2048. (With a warm-up
+ * of one decode, grey 2048x2048 had come out 4-7% slower: the timed decodes
+ * then still ran partly unoptimised.) Both builds give the same samples,
  * photometric and outcome on every test file and damaged stream
  * (test/codecs/libjpeg-turbo-own.test.ts).
  */
@@ -62,7 +64,7 @@ const options: SimpleCodecOptions = {
 export const libjpegTurboCornerstone: Codec = simpleCodec('libjpeg-turbo', LIBJPEG_TURBO, 'JPEGDecoder', options);
 export const libjpegTurboOwn: Codec = simpleCodec('libjpeg-turbo', LIBJPEG_TURBO_OWN, 'JPEGDecoder', options, adaptedLoader<OwnLibjpegTurboRaw>(loadCodecModule, adaptOwnLibjpegTurbo), adaptedLoader<OwnLibjpegTurboRaw>(freshCodecModule, adaptOwnLibjpegTurbo));
 
-const choice = chooseBuild('DICOMFLOW_LIBJPEG_TURBO', LIBJPEG_TURBO_OWN.wasmFile, libjpegTurboOwn, libjpegTurboCornerstone, 'cornerstone');
+const choice = chooseBuild('DICOMFLOW_LIBJPEG_TURBO', LIBJPEG_TURBO_OWN.wasmFile, libjpegTurboOwn, libjpegTurboCornerstone, 'own');
 
 /** The libjpeg-turbo build in use and, when the own one could not load, why (null otherwise). */
 export function libjpegTurboBuild(): { build: CodecBuild; fallback: string | null } {

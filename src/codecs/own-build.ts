@@ -3,10 +3,10 @@
  * made by wasm/own/build.sh from Debian's sources) and the cornerstone
  * package's build of it, shared by OpenJPEG, CharLS and libjpeg-turbo.
  *
- * By default (`byDefault` 'own': OpenJPEG) the own build decodes, with the
+ * By default (`byDefault` 'own': OpenJPEG, libjpeg-turbo) the own build decodes, with the
  * cornerstone build as the fallback when the own one cannot be loaded (an
  * engine without WebAssembly SIMD or exceptions); with `byDefault`
- * 'cornerstone' (CharLS, libjpeg-turbo) the own build decodes only when asked for. An environment variable (DICOMFLOW_OPENJPEG,
+ * 'cornerstone' (CharLS) the own build decodes only when asked for. An environment variable (DICOMFLOW_OPENJPEG,
  * DICOMFLOW_CHARLS, DICOMFLOW_LIBJPEG_TURBO) set to `own` or `cornerstone` chooses one; `own` then
  * fails instead of falling back. A fallback comes with one DF_WARN_CODEC_FALLBACK
  * warning per thread, on the first frame it decodes. decode.wasmDir names a folder of binaries

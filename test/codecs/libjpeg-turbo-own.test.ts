@@ -8,7 +8,7 @@
  * sizes; the same outcome (the same error code, the same partial flag) on
  * cut-short and damaged streams, under either decode.partial; the binaries
  * are the ones the build script made; and the choice of build follows
- * DICOMFLOW_LIBJPEG_TURBO (the cornerstone build by default).
+ * DICOMFLOW_LIBJPEG_TURBO (the own build by default).
  */
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -232,16 +232,17 @@ t.test('the committed binaries are those wasm/own/SHA256SUMS lists', async (t) =
   }
 });
 
-t.test('the cornerstone build is the default; DICOMFLOW_LIBJPEG_TURBO=own chooses the own one, and a bad value is an error up front', async (t) => {
+t.test('the own build is the default; DICOMFLOW_LIBJPEG_TURBO=cornerstone or own chooses one, and a bad value is an error up front', async (t) => {
   restoreEnvAfter(t, 'DICOMFLOW_LIBJPEG_TURBO');
   delete process.env.DICOMFLOW_LIBJPEG_TURBO;
   await libjpegTurbo.init();
-  t.same(libjpegTurboBuild(), { build: 'cornerstone', fallback: null });
-  process.env.DICOMFLOW_LIBJPEG_TURBO = 'own';
   t.same(libjpegTurboBuild(), { build: 'own', fallback: null });
   const { d, frames } = await encodedFrames(fixtureBytes('rgb_u8_jpeg_baseline_ybr422'));
   // Told apart by their messages on a damaged stream: only the own build names libjpeg's warning.
   const cut = frames[0]!.slice(0, frames[0]!.length >> 1);
+  await t.rejects(libjpegTurbo.decode(cut, d, { partial: 'allow' }), { message: /Premature end of JPEG file/ }, 'by default, the own build decodes');
+  process.env.DICOMFLOW_LIBJPEG_TURBO = 'own';
+  t.same(libjpegTurboBuild(), { build: 'own', fallback: null });
   await t.rejects(libjpegTurbo.decode(cut, d, { partial: 'allow' }), { message: /Premature end of JPEG file/ }, 'with own chosen, the own build decodes');
   process.env.DICOMFLOW_LIBJPEG_TURBO = 'cornerstone';
   await t.rejects(libjpegTurbo.decode(cut, d, { partial: 'allow' }), { message: /C\+\+ exception/ }, 'with cornerstone chosen, the cornerstone build decodes');
