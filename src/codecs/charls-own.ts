@@ -1,7 +1,8 @@
 /**
  * dicomflow's own WebAssembly build of CharLS (wasm/own/charls-own.*, built
  * by wasm/own/build.sh from the CharLS 2.0.0 copy in Debian's gdcm source
- * package, -O3 with WebAssembly exception handling), behind the decoder
+ * package with wasm/own/charls-clz.patch, -O3 with WebAssembly exception
+ * handling), behind the decoder
  * interface of the cornerstone build's embind class, so simpleCodec drives
  * either one.
  *

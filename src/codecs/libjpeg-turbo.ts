@@ -64,7 +64,7 @@ const options: SimpleCodecOptions = {
 export const libjpegTurboCornerstone: Codec = simpleCodec('libjpeg-turbo', LIBJPEG_TURBO, 'JPEGDecoder', options);
 export const libjpegTurboOwn: Codec = simpleCodec('libjpeg-turbo', LIBJPEG_TURBO_OWN, 'JPEGDecoder', options, adaptedLoader<OwnLibjpegTurboRaw>(loadCodecModule, adaptOwnLibjpegTurbo), adaptedLoader<OwnLibjpegTurboRaw>(freshCodecModule, adaptOwnLibjpegTurbo));
 
-const choice = chooseBuild('DICOMFLOW_LIBJPEG_TURBO', LIBJPEG_TURBO_OWN.wasmFile, libjpegTurboOwn, libjpegTurboCornerstone, 'own');
+const choice = chooseBuild('DICOMFLOW_LIBJPEG_TURBO', LIBJPEG_TURBO_OWN.wasmFile, libjpegTurboOwn, libjpegTurboCornerstone);
 
 /** The libjpeg-turbo build in use and, when the own one could not load, why (null otherwise). */
 export function libjpegTurboBuild(): { build: CodecBuild; fallback: string | null } {

@@ -3,10 +3,9 @@
  * made by wasm/own/build.sh from Debian's sources) and the cornerstone
  * package's build of it, shared by OpenJPEG, CharLS and libjpeg-turbo.
  *
- * By default (`byDefault` 'own': OpenJPEG, libjpeg-turbo) the own build decodes, with the
- * cornerstone build as the fallback when the own one cannot be loaded (an
- * engine without WebAssembly SIMD or exceptions); with `byDefault`
- * 'cornerstone' (CharLS) the own build decodes only when asked for. An environment variable (DICOMFLOW_OPENJPEG,
+ * By default the own build decodes, with the cornerstone build as the
+ * fallback when the own one cannot be loaded (an engine without WebAssembly
+ * SIMD or exceptions). An environment variable (DICOMFLOW_OPENJPEG,
  * DICOMFLOW_CHARLS, DICOMFLOW_LIBJPEG_TURBO) set to `own` or `cornerstone` chooses one; `own` then
  * fails instead of falling back. A fallback comes with one DF_WARN_CODEC_FALLBACK
  * warning per thread, on the first frame it decodes. decode.wasmDir names a folder of binaries
@@ -36,18 +35,18 @@ export interface BuildChoice {
  *   const { codec, build } = chooseBuild('DICOMFLOW_CHARLS', 'charls-simd.wasm', charlsOwn, charlsCornerstone);
  *   await codec.init(); build(); // -> { build: 'own', fallback: null }
  */
-export function chooseBuild(envVar: string, ownWasmFile: string, own: Codec, cornerstone: Codec, byDefault: CodecBuild = 'own'): BuildChoice {
+export function chooseBuild(envVar: string, ownWasmFile: string, own: Codec, cornerstone: Codec): BuildChoice {
   const wanted = (): CodecBuild | 'auto' => {
     const v = process.env[envVar];
     if (v === undefined || v === '' || v === 'auto') return 'auto';
     if (v === 'own' || v === 'cornerstone') return v;
     throw new ConfigError(`${envVar} is ${JSON.stringify(v)}: expected own, cornerstone or auto`, { stage: 'config', field: envVar });
   };
-  /** The cornerstone build, before trying to load the own one: asked for, the default, or what the wasm folder holds. */
+  /** The cornerstone build, before trying to load the own one: asked for, or what the wasm folder holds. */
   const cornerstoneChosen = (w: CodecBuild | 'auto'): boolean => {
     if (w !== 'auto') return w === 'cornerstone';
     const dir = configuredWasmDir();
-    return byDefault === 'cornerstone' || (dir !== null && !existsSync(join(dir, ownWasmFile)));
+    return dir !== null && !existsSync(join(dir, ownWasmFile));
   };
   let fallbackReason: string | null = null;
 

@@ -5,16 +5,19 @@
  * lossless and near-lossless, at 8, 12 and 16 bits, grey and colour (the
  * lossless ones also equal to their source); CharLS's own error for a
  * damaged stream, with the next frame decoding as before; and the choice of
- * build follows DICOMFLOW_CHARLS (the cornerstone build by default).
+ * build follows DICOMFLOW_CHARLS (the own build by default). The 16-bit test
+ * covers what wasm/own/charls-clz.patch changes.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { charls, charlsBuild, charlsCornerstone, charlsOwn } from '../../src/codecs/charls.js';
 import { codecFor } from '../../src/codecs/index.js';
 import type { DecodedFrame } from '../../src/preprocess/types.js';
+import { TransferSyntax } from '../../src/dicom/transfer-syntax.js';
+import { writePart10 } from '../../src/synth/part10.js';
 import { restoreEnvAfter } from '../helpers/env.js';
 import { encodedFrames } from '../helpers/decode.js';
 import { fixtureBytes, fixtureNames, sidecar } from '../helpers/fixtures.js';
@@ -82,6 +85,49 @@ t.test('DCMTK-written JPEG-LS in every interleave mode, lossless and near-lossle
   t.ok(compared >= 20, `${compared} frames compared`);
 });
 
+t.test('16-bit images of every kind of statistics, written by dcmcjpls and gdcmconv: the same samples as the cornerstone build and the source', async (t) => {
+  // wasm/own/charls-clz.patch changes how the Golomb parameter k and the unary prefix of each code are
+  // counted. Uniform noise drives k to its top (15-16) and codes past 16 leading zeros (the escape
+  // path); a smooth ramp keeps k near 0 and runs long; spikes on a flat field make large errors
+  // right after runs; signed noise crosses zero.
+  const dir = mkdtempSync(join(tmpdir(), 'dicomflow-charls16-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const w = 97;
+  const h = 61;
+  let seed = 12345;
+  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) / 2 ** 24;
+  const images: Array<{ name: string; signed: boolean; value: (i: number) => number }> = [
+    { name: 'uniform', signed: false, value: () => Math.floor(rand() * 65536) },
+    { name: 'ramp', signed: false, value: (i) => ((i % w) * 300 + Math.floor(i / w) * 7 + (rand() < 0.1 ? 1 : 0)) & 0xffff },
+    { name: 'spikes', signed: false, value: () => (rand() < 0.02 ? 60000 + Math.floor(rand() * 5000) : 1000) },
+    { name: 'signed', signed: true, value: () => Math.floor(rand() * 65536) - 32768 },
+  ];
+  let compared = 0;
+  for (const img of images) {
+    const samples = img.signed ? new Int16Array(w * h) : new Uint16Array(w * h);
+    for (let i = 0; i < samples.length; i++) samples[i] = img.value(i);
+    const spec = { transferSyntax: TransferSyntax.ExplicitVRLittleEndian, rows: h, columns: w, frames: 1, samplesPerPixel: 1, bitsAllocated: 16, bitsStored: 16, pixelRepresentation: img.signed ? 1 : 0, photometric: 'MONOCHROME2', ids: { patientId: 'JLS16', studyInstanceUid: '2.25.11', seriesInstanceUid: '2.25.12', sopInstanceUid: `2.25.13${compared}` } } as const;
+    const input = join(dir, `${img.name}.dcm`);
+    writeFileSync(input, writePart10(spec, [new Uint8Array(samples.buffer)]));
+    const encoders: Array<[string, string[]]> = [
+      ['dcmcjpls', ['dcmcjpls', '+el', input, join(dir, `${img.name}-dcmtk.dcm`)]],
+      ['gdcmconv', ['gdcmconv', '--jpegls', input, join(dir, `${img.name}-gdcm.dcm`)]],
+    ];
+    for (const [tool, [cmd, ...args]] of encoders) {
+      execFileSync(cmd!, args, { stdio: 'pipe' });
+      const { d, frames } = await encodedFrames(readFileSync(args[args.length - 1]!));
+      t.ok(JLS.has(d.transferSyntax), `${img.name} by ${tool}: written as JPEG-LS`);
+      const a = await charlsOwn.decode(frames[0]!, d);
+      const b = await charlsCornerstone.decode(frames[0]!, d);
+      t.ok(same(a, b), `${img.name} by ${tool}: the same samples as the cornerstone build`);
+      const stored = img.signed ? new Int16Array(a.pixels.buffer, a.pixels.byteOffset, a.pixels.length) : a.pixels;
+      t.ok(stored.length === samples.length && stored.every((v, k) => v === samples[k]), `${img.name} by ${tool}: equal to the source`);
+      compared++;
+    }
+  }
+  t.equal(compared, 8);
+});
+
 t.test('a damaged stream fails with CharLS own error, and the next frame decodes as before', async (t) => {
   const name = fixtureNames().find((n) => sidecar(n).transferSyntax === '1.2.840.10008.1.2.4.80' && sidecar(n).samplesPerPixel === 1)!;
   const { d, frames } = await encodedFrames(fixtureBytes(name));
@@ -99,16 +145,17 @@ t.test('a damaged stream fails with CharLS own error, and the next frame decodes
   await t.rejects(charlsOwn.decode(badHeader, d), { code: 'DF_ERR_DECODE' });
 });
 
-t.test('the cornerstone build is the default; DICOMFLOW_CHARLS=own chooses the own one, and a bad value is an error', async (t) => {
+t.test('the own build is the default; DICOMFLOW_CHARLS=cornerstone chooses the cornerstone one, and a bad value is an error', async (t) => {
   restoreEnvAfter(t, 'DICOMFLOW_CHARLS');
   delete process.env.DICOMFLOW_CHARLS;
-  await charls.init();
-  t.same(charlsBuild(), { build: 'cornerstone', fallback: null });
-  process.env.DICOMFLOW_CHARLS = 'own';
-  t.same(charlsBuild(), { build: 'own', fallback: null });
   const name = fixtureNames().find((n) => JLS.has(sidecar(n).transferSyntax))!;
   const { d, frames } = await encodedFrames(fixtureBytes(name));
-  t.ok(same(await charls.decode(frames[0]!, d), await charlsCornerstone.decode(frames[0]!, d)), 'with the own build chosen, the selecting codec decodes');
+  const decoded = await charls.decode(frames[0]!, d);
+  t.same(charlsBuild(), { build: 'own', fallback: null });
+  t.equal(decoded.warnings, undefined, 'no fallback warning');
+  process.env.DICOMFLOW_CHARLS = 'cornerstone';
+  t.same(charlsBuild(), { build: 'cornerstone', fallback: null });
+  t.ok(same(await charls.decode(frames[0]!, d), decoded), 'with the cornerstone build chosen, the selecting codec decodes the same samples');
   process.env.DICOMFLOW_CHARLS = 'fast';
   t.throws(() => charlsBuild(), /DICOMFLOW_CHARLS is "fast": expected own, cornerstone or auto/);
   await t.rejects(charls.decode(frames[0]!, d), { code: 'DF_ERR_CONFIG' });

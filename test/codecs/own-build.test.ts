@@ -55,17 +55,6 @@ t.test('an own build that cannot load: the cornerstone build, said once with DF_
   t.same(build(), { build: 'cornerstone', fallback: 'no SIMD here' });
 });
 
-t.test('a cornerstone default: the own build only when asked for', async (t) => {
-  const own = standIn('x', 1);
-  const { codec, build } = chooseBuild(ENV, 'own-test.wasm', own, standIn('x', 2), 'cornerstone');
-  t.equal((await codec.decode(bytes, d)).pixels[0], 2);
-  t.equal(own.inits, 0, 'the own build is not loaded');
-  t.same(build(), { build: 'cornerstone', fallback: null });
-  process.env[ENV] = 'own';
-  t.equal((await codec.decode(bytes, d)).pixels[0], 1);
-  t.same(build(), { build: 'own', fallback: null });
-});
-
 t.test('asked for own: an own build that cannot load is an error, not a fallback', async (t) => {
   process.env[ENV] = 'own';
   const { codec } = chooseBuild(ENV, 'own-test.wasm', standIn('x', 1, 'no SIMD here'), standIn('x', 2));
