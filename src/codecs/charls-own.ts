@@ -1,7 +1,7 @@
 /**
  * dicomflow's own WebAssembly build of CharLS (wasm/own/charls-own.*, built
  * by wasm/own/build.sh from the CharLS 2.0.0 copy in Debian's gdcm source
- * package with wasm/own/charls-clz.patch, -O3 with WebAssembly exception
+ * package with wasm/own/charls-decoder.patch, -O3 with WebAssembly exception
  * handling), behind the decoder
  * interface of the cornerstone build's embind class, so simpleCodec drives
  * either one.

@@ -1,7 +1,7 @@
 /**
  * JPEG-LS (lossless and near-lossless) with CharLS in WebAssembly: by default
  * dicomflow's own build (wasm/own/, CharLS 2.0.0 from Debian's gdcm source
- * with wasm/own/charls-clz.patch, see charls-own.ts), with the cornerstone
+ * with wasm/own/charls-decoder.patch, see charls-own.ts), with the cornerstone
  * package's build (CharLS 2.4.4) as the fallback; DICOMFLOW_CHARLS=cornerstone
  * chooses that one.
  *

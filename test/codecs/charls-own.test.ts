@@ -6,7 +6,7 @@
  * lossless ones also equal to their source); CharLS's own error for a
  * damaged stream, with the next frame decoding as before; and the choice of
  * build follows DICOMFLOW_CHARLS (the own build by default). The 16-bit test
- * covers what wasm/own/charls-clz.patch changes.
+ * covers what wasm/own/charls-decoder.patch changes.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -86,10 +86,10 @@ t.test('DCMTK-written JPEG-LS in every interleave mode, lossless and near-lossle
 });
 
 t.test('16-bit images of every kind of statistics, written by dcmcjpls and gdcmconv: the same samples as the cornerstone build and the source', async (t) => {
-  // wasm/own/charls-clz.patch changes how the Golomb parameter k and the unary prefix of each code are
-  // counted. Uniform noise drives k to its top (15-16) and codes past 16 leading zeros (the escape
-  // path); a smooth ramp keeps k near 0 and runs long; spikes on a flat field make large errors
-  // right after runs; signed noise crosses zero.
+  // wasm/own/charls-decoder.patch changes how the Golomb parameter k and the unary prefix of each code are
+  // counted, and skips the short-code table for k >= 8. Uniform noise drives k to its top (14-15);
+  // a smooth ramp keeps k near 0 and runs long; spikes on a flat field make codes past 16 leading
+  // zeros (the escape path) right after runs; signed noise crosses zero.
   const dir = mkdtempSync(join(tmpdir(), 'dicomflow-charls16-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const w = 97;

@@ -7,8 +7,9 @@
 # - CharLS 2.0.0 (wasm/own/charls-own.{cjs,wasm}) from the copy bundled in the
 #   gdcm source package (Utilities/gdcmcharls: Debian's mirror has no charls
 #   source package to fetch), with WebAssembly exception handling, which CharLS
-#   uses for its errors, and with wasm/own/charls-clz.patch (two bit-counting
-#   loops of the decoder as leading-zero counts, 12% faster, same results).
+#   uses for its errors, and with wasm/own/charls-decoder.patch (two bit-counting
+#   loops of the decoder as leading-zero counts, 12% faster, and no table read
+#   past its array; same results).
 #   JPEG-LS decoding is serial: SIMD gives it nothing;
 # - libjpeg-turbo 2.1.5 (wasm/own/libjpeg-turbo-own.{cjs,wasm}) from Debian's
 #   libjpeg-turbo source, 8-bit samples, decompression sources only, scalar
@@ -114,9 +115,9 @@ emcc -O3 -msimd128 -msse -msse2 -msse4.1 -DNDEBUG -DOPJ_STATIC -I"$lib" \
 fetch gdcm "$GDCM_VERSION" "$GDCM_DSC_SHA256" "gdcm_${GDCM_UPSTREAM}.orig.tar.gz" "$GDCM_ORIG_SHA256" gdcm
 jls="$work/gdcm/Utilities/gdcmcharls"
 grep -q 'archive/2.0.0.tar.gz' "$jls/README.GDCM.txt" || { echo "build: gdcm's bundled CharLS is not 2.0.0" >&2; exit 1; }
-# dicomflow's patch: two per-sample bit-counting loops as leading-zero counts (see the patch's header).
-sed -i 's/\r$//' "$jls/context.h" "$jls/decoderstrategy.h"
-patch -d "$jls" -p1 --quiet --no-backup-if-mismatch < "$here/charls-clz.patch"
+# dicomflow's patch to the decoder's per-sample path (see the patch's header).
+sed -i 's/\r$//' "$jls/context.h" "$jls/decoderstrategy.h" "$jls/scan.h"
+patch -d "$jls" -p1 --quiet --no-backup-if-mismatch < "$here/charls-decoder.patch"
 em++ -O3 -std=c++14 -fwasm-exceptions -DNDEBUG -DCHARLS_STATIC -I"$jls" \
   "$jls"/interface.cpp "$jls"/jpegls.cpp "$jls"/jpegmarkersegment.cpp "$jls"/jpegstreamreader.cpp "$jls"/jpegstreamwriter.cpp "$here/charls_df.cpp" \
   -o "$out/charls-own.cjs" "${LINK[@]}" -sEXPORT_NAME=CharlsOwn \
