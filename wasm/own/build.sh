@@ -23,7 +23,7 @@
 #   per-row calls.
 # No threads: the decode pool already runs one frame per core.
 #
-#   sudo bash wasm/own/build.sh            # needs root for apt-get; ~1 min
+#   sudo bash wasm/own/build.sh            # needs root for apt-get; ~2 min
 #   bash wasm/own/build.sh --check         # rebuild in a temp dir and compare with SHA256SUMS
 #
 # Inputs are pinned by checksum (the .dsc and the orig tarball); the Debian
@@ -122,6 +122,9 @@ em++ -O3 -std=c++14 -fwasm-exceptions -DNDEBUG -DCHARLS_STATIC -I"$jls" \
   "$jls"/interface.cpp "$jls"/jpegls.cpp "$jls"/jpegmarkersegment.cpp "$jls"/jpegstreamreader.cpp "$jls"/jpegstreamwriter.cpp "$here/charls_df.cpp" \
   -o "$out/charls-own.cjs" "${LINK[@]}" -sEXPORT_NAME=CharlsOwn \
   -sEXPORTED_FUNCTIONS=_df_jls_decode,_df_malloc,_df_free
+# The patch's two rewritten counts against CharLS's loops, over every input they see (about 80 s).
+em++ -O2 "$here/charls-patch-check.cpp" -o "$work/charls-patch-check.cjs" -sENVIRONMENT=node -sSINGLE_FILE=1
+node "$work/charls-patch-check.cjs" >&2
 
 # --- libjpeg-turbo ---
 fetch libjpeg-turbo "$LJT_VERSION" "$LJT_DSC_SHA256" "libjpeg-turbo_${LJT_UPSTREAM}.orig.tar.gz" "$LJT_ORIG_SHA256" libjpeg-turbo
