@@ -11,7 +11,8 @@
 // the file's window, 1 channel float32, batches of 8, N workers each (default 2). Per case:
 // dicomflow's pipeline frames/s (bench/lib/pipeline-run.mjs, its own process), the peer's
 // frames/s, ratio = dicomflow / peer, and the single-thread codec-only rate
-// (bench/lib/codec-run.mjs, at the same resolution the pipeline decodes at), so that
+// (bench/lib/codec-run.mjs, at the same resolution the pipeline decodes at; run right before
+// and right after the pipeline, their geometric mean), so that
 // efficiency = pipeline / (N x codec-only). Every case runs dicomflow twice, with its own
 // build of the codec and the cornerstone build: DICOMFLOW_OPENJPEG=own (the SIMD build, the
 // default) and =cornerstone for J2K, DICOMFLOW_CHARLS=own (CharLS 2.0.0 with dicomflow's
@@ -319,15 +320,23 @@ for (let round = 0; round < rounds; round++) {
   for (const c of prepared) {
     const d = { peer: null, codecOnly: {}, pipeline: {} };
     const steps = [];
+    // Codec-only right before and right after each pipeline run, their geometric mean the
+    // reference: the host's speed drifts from minute to minute, and one codec-only run next to
+    // the pipeline put efficiencies anywhere from 0.68 to 1.25 on a slow afternoon.
+    const brackets = {};
     for (const v of variantsOf(c)) {
-      steps.push(async () => (d.codecOnly[v.build] = codecOnly(c, v)));
+      brackets[v.build] = [];
+      steps.push(async () => brackets[v.build].push(codecOnly(c, v)));
       steps.push(async () => (d.pipeline[v.build] = pipeline(c, v)));
+      steps.push(async () => brackets[v.build].push(codecOnly(c, v)));
     }
     steps.push(async () => (d.peer = await peerRun(c)));
     if (round % 2 === 1) steps.reverse(); // drift on a shared machine must not favour one side
     for (const step of steps) await step();
+    for (const v of variantsOf(c)) d.codecOnly[v.build] = Math.sqrt(brackets[v.build][0] * brackets[v.build][1]);
+    d.codecOnlyRuns = brackets;
     data[c.name] = d;
-    const parts = variantsOf(c).map((v) => `${v.build}: codec-only ${fmt(d.codecOnly[v.build])}, pipeline ${fmt(d.pipeline[v.build])} (x${(d.pipeline[v.build] / d.peer).toFixed(2)}, eff ${(d.pipeline[v.build] / (workers * d.codecOnly[v.build])).toFixed(3)})`);
+    const parts = variantsOf(c).map((v) => `${v.build}: codec-only ${fmt(d.codecOnly[v.build])} (${d.codecOnlyRuns[v.build].map(fmt).join(" / ")}), pipeline ${fmt(d.pipeline[v.build])} (x${(d.pipeline[v.build] / d.peer).toFixed(2)}, eff ${(d.pipeline[v.build] / (workers * d.codecOnly[v.build])).toFixed(3)})`);
     process.stderr.write(`peer-decode: round ${round + 1}/${rounds} ${c.name}: peer ${fmt(d.peer)} frames/s; ${parts.join('; ')}\n`);
   }
   const seconds = (performance.now() - t0) / 1000;
@@ -350,6 +359,7 @@ for (const c of prepared) {
       decoder: v.decoder,
       env: v.env,
       codecOnlyFramesPerSecond: median(rs.map((r) => r.codecOnly[v.build])),
+      codecOnlyBeforeAfterPerRound: rs.map((r) => r.codecOnlyRuns[v.build].map(r3)),
       pipelineFramesPerSecond: median(rs.map((r) => r.pipeline[v.build])),
       peerFramesPerSecond: median(rs.map((r) => r.peer)),
       ratio: median(ratios),
@@ -405,7 +415,7 @@ console.log(
     results.map((r) => [r.case, r.decoder, fmt(r.codecOnlyFramesPerSecond), fmt(r.pipelineFramesPerSecond), fmt(r.peerFramesPerSecond), r.ratio.toFixed(2), r.ratioPerRound.map((v) => v.toFixed(2)).join(' '), r.efficiency.toFixed(3), r.efficiencyPerRound.map((v) => v.toFixed(3)).join(' ')]),
   ),
 );
-console.log('\nframes/s: medians of rounds; ratio and efficiency: medians of per-round ratios. codec-only decodes at the resolution the pipeline decodes at (sub-resolution for j2k-2048-to-256).');
+console.log('\nframes/s: medians of rounds; ratio and efficiency: medians of per-round ratios. codec-only: the geometric mean of a run right before and one right after the pipeline, at the resolution the pipeline decodes at (sub-resolution for j2k-2048-to-256).');
 console.log('\nmust hold:');
 for (const h of mustHold) console.log(`  ${h.verdict === 'PASS' || h.verdict === 'FAIL' ? h.verdict : 'n/a '}  ${h.line}${h.value !== null ? ` (${h.value})` : ` ${h.verdict}`}`);
 console.log(`\n${seconds.toFixed(0)} s in all. JSON: ${path}`);
