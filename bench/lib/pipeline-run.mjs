@@ -1,6 +1,6 @@
 // One process: runs the whole pipeline (read, parse, decode pool, preprocess,
 // batch) over the given files with N workers and prints frames/s.
-// Usage: pipeline-run.mjs --workers N [--target HxW] [--subres on|off] [--voi MODE] [--warmup P] file...
+// Usage: pipeline-run.mjs --workers N [--target HxW] [--subres on|off] [--voi MODE] [--warmup P] [--min-seconds S] file...
 //
 // Warm-up: P untimed passes first (default: one per worker), so that each decode
 // worker has decoded about as many frames as codec-run.mjs's warm-up pass gives its
@@ -9,7 +9,9 @@
 // files enter the page cache. One pass was not enough on 2 workers: the CPU time per
 // frame of pass 2 was 12.4-15.0 ms, against 10.9-11.9 ms in passes 3-6 (J2K 2048x2048
 // -> 256x256, measured in one process).
-// The pass after the warm-up is timed; the warm-up passes' rates are printed too.
+// The pass after the warm-up is timed, or with --min-seconds S as many whole passes as take
+// S seconds (a 0.5 s pass swings by 10% on this shared machine); frames/s is over all of them.
+// The warm-up passes' rates are printed too.
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../dist/config/load.js';
 import { createPipeline } from '../../dist/pipeline/index.js';
@@ -21,6 +23,7 @@ const { values, positionals } = parseArgs({
     subres: { type: 'string', default: 'off' },
     voi: { type: 'string', default: 'minmax' },
     warmup: { type: 'string' },
+    'min-seconds': { type: 'string', default: '0' },
   },
   allowPositionals: true,
 });
@@ -28,6 +31,8 @@ const workers = Number(values.workers);
 if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers must be a positive integer (got ${values.workers})`);
 const warmup = values.warmup === undefined ? workers : Number(values.warmup);
 if (!Number.isInteger(warmup) || warmup < 1) throw new Error(`--warmup must be a positive integer (got ${values.warmup})`);
+const minSeconds = Number(values['min-seconds']);
+if (!(minSeconds >= 0)) throw new Error(`--min-seconds must be a number of seconds >= 0 (got ${values['min-seconds']})`);
 const { config } = loadConfig(null, {
   'sources.paths': positionals,
   'decode.workers': workers,
@@ -46,9 +51,13 @@ for (let i = 0; i < warmup; i++) {
 }
 const before = { ...p.stats };
 const t0 = performance.now();
-for await (const _ of p) void _;
+let passes = 0;
+do {
+  for await (const _ of p) void _;
+  passes++;
+} while ((performance.now() - t0) / 1000 < minSeconds);
 const seconds = (performance.now() - t0) / 1000;
 await p.close();
 const frames = p.stats.frames - before.frames;
 const bytes = p.stats.bytesRead - before.bytesRead;
-console.log(JSON.stringify({ workers: p.workers, frames, errors: p.stats.errors, seconds, framesPerSecond: frames / seconds, mbPerSecond: bytes / 1e6 / seconds, warmupPasses: warmup, warmupFramesPerSecond }));
+console.log(JSON.stringify({ workers: p.workers, passes, frames, errors: p.stats.errors, seconds, framesPerSecond: frames / seconds, mbPerSecond: bytes / 1e6 / seconds, warmupPasses: warmup, warmupFramesPerSecond }));
