@@ -278,7 +278,7 @@ const variantsOf = (c) =>
         { build: 'cornerstone', decoder: 'OpenJPEG, cornerstone build', env: { DICOMFLOW_OPENJPEG: 'cornerstone' } },
       ]
     : [
-        { build: 'own', decoder: 'CharLS 2.0.0 + clz patch, own build (the default)', env: { DICOMFLOW_CHARLS: 'own' } },
+        { build: 'own', decoder: "CharLS 2.0.0 + dicomflow's patch, own build (the default)", env: { DICOMFLOW_CHARLS: 'own' } },
         { build: 'cornerstone', decoder: 'CharLS 2.4.4, cornerstone build', env: { DICOMFLOW_CHARLS: 'cornerstone' } },
       ];
 

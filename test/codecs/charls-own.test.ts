@@ -85,7 +85,7 @@ t.test('DCMTK-written JPEG-LS in every interleave mode, lossless and near-lossle
   t.ok(compared >= 20, `${compared} frames compared`);
 });
 
-t.test('16-bit images of every kind of statistics, written by dcmcjpls and gdcmconv: the same samples as the cornerstone build and the source', async (t) => {
+t.test('16-bit images of four kinds of statistics, written by dcmcjpls and gdcmconv: the same samples as the cornerstone build and the source', async (t) => {
   // wasm/own/charls-decoder.patch changes how the Golomb parameter k and the unary prefix of each code are
   // counted, and skips the short-code table for k >= 8. Uniform noise drives k to its top (14-15);
   // a smooth ramp keeps k near 0 and runs long; spikes on a flat field make codes past 16 leading
