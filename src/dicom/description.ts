@@ -98,23 +98,43 @@ export interface DescriptionAttributes {
 
 /** Raw header values (binary values in byte order `le`) as an AttributeSource. */
 export function valuesSource(v: Values, le: boolean): AttributeSource {
-  return {
-    uint16: (tag) => {
-      const b = v.get(tag);
-      return b === undefined ? null : decodeUint16(b, le);
-    },
-    number: (tag) => {
-      const b = v.get(tag);
-      return b === undefined ? null : decodeNumberString(b);
-    },
-    string: (tag) => {
-      const b = v.get(tag);
-      if (b === undefined) return null;
-      const s = decodeString(b);
-      return s === '' ? null : s;
-    },
-    has: (tag) => v.has(tag),
-  };
+  return new ValuesSource(v, le);
+}
+
+/**
+ * A class rather than an object of arrow functions: the main thread builds
+ * three of these per file, and V8 kept re-optimising per-file closures (each
+ * batch of them dropped its optimised code when it died), a recurring compile
+ * cost on the cores the decode workers share. Methods on a prototype are
+ * compiled once.
+ */
+class ValuesSource implements AttributeSource {
+  constructor(
+    private readonly v: Values,
+    private readonly le: boolean,
+  ) {}
+  uint16(tag: number): number | null {
+    const b = this.v.get(tag);
+    return b === undefined ? null : decodeUint16(b, this.le);
+  }
+  number(tag: number): number | null {
+    const b = this.v.get(tag);
+    return b === undefined ? null : decodeNumberString(b);
+  }
+  string(tag: number): string | null {
+    const b = this.v.get(tag);
+    if (b === undefined) return null;
+    const s = decodeString(b);
+    return s === '' ? null : s;
+  }
+  has(tag: number): boolean {
+    return this.v.has(tag);
+  }
+}
+
+/** A rescale or window value: top level, else shared functional groups, else the first frame's. */
+function macroValue(a: DescriptionAttributes, first: AttributeSource | null | undefined, tag: number): number | null {
+  return a.top.number(tag) ?? a.shared.number(tag) ?? (first ? first.number(tag) : null);
 }
 
 /**
@@ -202,7 +222,6 @@ export function describeAttributes(a: DescriptionAttributes, syntax: SyntaxInfo,
     frameRescale = a.perFrame.map((f) => ({ slope: f.number(Tag.RescaleSlope) ?? 1, intercept: f.number(Tag.RescaleIntercept) ?? 0 }));
   }
   const first = a.perFrame[0];
-  const pick = (tag: number) => v.number(tag) ?? a.shared.number(tag) ?? (first ? first.number(tag) : null);
 
   return {
     transferSyntax: syntax.uid,
@@ -220,11 +239,11 @@ export function describeAttributes(a: DescriptionAttributes, syntax: SyntaxInfo,
     pixelRepresentation,
     photometricInterpretation: photometric,
     planarConfiguration,
-    rescaleSlope: pick(Tag.RescaleSlope),
-    rescaleIntercept: pick(Tag.RescaleIntercept),
+    rescaleSlope: macroValue(a, first, Tag.RescaleSlope),
+    rescaleIntercept: macroValue(a, first, Tag.RescaleIntercept),
     frameRescale,
-    windowCenter: pick(Tag.WindowCenter),
-    windowWidth: pick(Tag.WindowWidth),
+    windowCenter: macroValue(a, first, Tag.WindowCenter),
+    windowWidth: macroValue(a, first, Tag.WindowWidth),
     frameBytes,
     ids: {
       sopInstanceUid: v.string(Tag.SOPInstanceUID),

@@ -75,18 +75,21 @@ function u32(b: Uint8Array, at: number, littleEndian: boolean): number {
     : ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 }
 
+/** What the synchronous readers return when the bytes they need have not arrived yet. */
+export const NEED_MORE: unique symbol = Symbol('need more bytes');
+
 /**
- * Reads the next element header. Returns null when the input ends exactly at
- * an element boundary; throws TruncatedHeaderError when it ends inside one.
+ * The next element header when all its bytes are buffered, else NEED_MORE
+ * (and nothing is consumed). The header walk calls this first and awaits
+ * readElementHeader only when a chunk boundary is in the way: an await per
+ * element cost the main thread a promise chain per element of every file,
+ * while the decode workers share its cores.
  */
-export async function readElementHeader(ctx: ReadContext, enc: Encoding): Promise<ElementHeader | null> {
+export function readElementHeaderNow(ctx: ReadContext, enc: Encoding): ElementHeader | typeof NEED_MORE {
   const r = ctx.reader;
+  if (r.available < 8) return NEED_MORE;
   const offset = r.position;
-  if (!(await r.ensure(8))) {
-    if (r.available === 0) return null;
-    throw new TruncatedHeaderError(`input ends inside an element header (${r.available} of 8 bytes)`, where(ctx, offset));
-  }
-  let b = r.peek(8);
+  const b = r.peek(8);
   const tag = readTag(b, 0, enc.littleEndian);
   // Items and delimiters have no VR in any encoding (PS3.5 7.5).
   if (tag === Tag.Item || tag === Tag.ItemDelimitation || tag === Tag.SequenceDelimitation || !enc.explicitVR) {
@@ -106,13 +109,34 @@ export async function readElementHeader(ctx: ReadContext, enc: Encoding): Promis
     r.consume(8);
     return { tag, vr, length, offset };
   }
-  if (!(await r.ensure(12))) {
-    throw new TruncatedHeaderError(`input ends inside the header of element ${tagString(tag)}`, where(ctx, offset));
-  }
-  b = r.peek(12);
-  const length = u32(b, 8, enc.littleEndian);
+  if (r.available < 12) return NEED_MORE;
+  const length = u32(r.peek(12), 8, enc.littleEndian);
   r.consume(12);
   return { tag, vr, length, offset };
+}
+
+/**
+ * Reads the next element header. Returns null when the input ends exactly at
+ * an element boundary; throws TruncatedHeaderError when it ends inside one.
+ */
+export async function readElementHeader(ctx: ReadContext, enc: Encoding): Promise<ElementHeader | null> {
+  const now = readElementHeaderNow(ctx, enc);
+  if (now !== NEED_MORE) return now;
+  const r = ctx.reader;
+  const offset = r.position;
+  if (!(await r.ensure(8))) {
+    if (r.available === 0) return null;
+    throw new TruncatedHeaderError(`input ends inside an element header (${r.available} of 8 bytes)`, where(ctx, offset));
+  }
+  const h = readElementHeaderNow(ctx, enc);
+  if (h !== NEED_MORE) return h;
+  // A long-VR header (12 bytes) of which only the first eight have arrived so far.
+  if (!(await r.ensure(12))) {
+    throw new TruncatedHeaderError(`input ends inside the header of element ${tagString(readTag(r.peek(8), 0, enc.littleEndian))}`, where(ctx, offset));
+  }
+  const long = readElementHeaderNow(ctx, enc);
+  if (long === NEED_MORE) throw new Error('an element header of 12 buffered bytes was not read'); // cannot happen: 12 bytes are buffered
+  return long;
 }
 
 /**
@@ -140,7 +164,8 @@ export function checkLength(ctx: ReadContext, h: ElementHeader, limit: number, w
 
 /** Reads a (checked) value into a fresh array. */
 export async function readValue(ctx: ReadContext, h: ElementHeader, limit: number): Promise<Uint8Array> {
-  checkLength(ctx, h, limit, 'element');
+  const now = readValueNow(ctx, h, limit);
+  if (now !== NEED_MORE) return now;
   const value = new Uint8Array(h.length);
   const got = await ctx.reader.readInto(value);
   if (got < h.length) {
@@ -149,14 +174,35 @@ export async function readValue(ctx: ReadContext, h: ElementHeader, limit: numbe
   return value;
 }
 
+/** readValue when the whole value is buffered, else NEED_MORE (the length is checked either way; nothing is consumed). */
+export function readValueNow(ctx: ReadContext, h: ElementHeader, limit: number): Uint8Array | typeof NEED_MORE {
+  checkLength(ctx, h, limit, 'element');
+  const r = ctx.reader;
+  if (h.length > r.available) return NEED_MORE;
+  const value = new Uint8Array(h.length);
+  if (h.length > 0) value.set(r.peek(h.length));
+  r.consume(h.length);
+  return value;
+}
+
 /** Skips a (checked) value without keeping it. */
 export async function skipValue(ctx: ReadContext, h: ElementHeader): Promise<void> {
-  checkLength(ctx, h, ctx.limits.maxElementBytes, 'element');
+  if (skipValueNow(ctx, h)) return;
   const got = await ctx.reader.skip(h.length);
   if (got < h.length) {
     throw new TruncatedHeaderError(`input ends inside the value of ${tagString(h.tag)} (${got} of ${h.length} bytes)`, where(ctx, h.offset));
   }
 }
+
+/** skipValue when the whole value is buffered (true), else false and nothing is consumed; the length is checked either way. */
+export function skipValueNow(ctx: ReadContext, h: ElementHeader): boolean {
+  checkLength(ctx, h, ctx.limits.maxElementBytes, 'element');
+  if (h.length > ctx.reader.available) return false;
+  ctx.reader.consume(h.length);
+  return true;
+}
+
+const LATIN1 = new TextDecoder('latin1');
 
 /** A string value with DICOM padding (trailing spaces and NULs) removed. */
 export function decodeString(v: Uint8Array): string {
@@ -164,7 +210,7 @@ export function decodeString(v: Uint8Array): string {
   while (end > 0 && (v[end - 1] === 0x20 || v[end - 1] === 0x00)) end--;
   let start = 0;
   while (start < end && v[start] === 0x20) start++;
-  return new TextDecoder('latin1').decode(v.subarray(start, end));
+  return LATIN1.decode(v.subarray(start, end));
 }
 
 /** First value of a US element. */

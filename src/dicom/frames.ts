@@ -302,6 +302,38 @@ function concat(parts: Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
+/** The frame being read in part: what it reports, its first bytes and plan. */
+interface PrefixRead {
+  report: FramePrefix;
+  head: Uint8Array;
+  plan: Extract<PrefixPlan, { ok: true }>;
+}
+
+// The helpers of encapsulatedFrames are module-level functions, not closures made per
+// file: V8 kept dropping and re-optimising per-file closures (see fileChunks in sources/item.ts).
+
+/** One frame of encapsulatedFrames from its fragments; `tail` is the last bytes of its last fragment (where EOC is). */
+function frameOf(index: number, parts: Uint8Array[], held: number, offset: number, prefix: PrefixRead | null, tail: Uint8Array): EncodedFrame {
+  const f: EncodedFrame = { index, bytes: concat(parts, held), offset };
+  if (prefix) {
+    const damage = prefixDamage(prefix.head, prefix.plan, prefix.report.frameBytes, tail);
+    f.prefix = damage ? { ...prefix.report, damage } : prefix.report;
+  }
+  return f;
+}
+
+/** Skips `n` bytes of a fragment but its last 16, which it returns (where EOC is); null when the input ends first. */
+async function skipKeepingTail(r: ByteReader, n: number): Promise<Uint8Array | null> {
+  const keep = Math.min(16, n);
+  if ((await r.skip(n - keep)) < n - keep) return null;
+  const tail = new Uint8Array(keep);
+  return (await r.readInto(tail)) === keep ? tail : null;
+}
+
+function throwError(e: Error): never {
+  throw e;
+}
+
 /**
  * Encapsulated pixel data (PS3.5 A.4): an offset-table item, then fragments,
  * then a sequence delimiter. Frame boundaries come from the Extended or Basic
@@ -343,23 +375,8 @@ export async function* encapsulatedFrames(
   let nextStart = 1; // index into `starts` of the next frame to begin
   const atLeast = limits.prefix && PREFIX_SYNTAXES.has(syntax.uid) ? limits.prefix(d) : null;
   // The frame being read in part: what it reports, its first bytes and plan, and the last bytes of its last fragment.
-  let prefix: { report: FramePrefix; head: Uint8Array; plan: Extract<PrefixPlan, { ok: true }> } | null = null;
-  let tail = new Uint8Array(0);
-  const frameOf = (): EncodedFrame => {
-    const f: EncodedFrame = { index: delivered, bytes: concat(parts, held), offset: frameOffset };
-    if (prefix) {
-      const damage = prefixDamage(prefix.head, prefix.plan, prefix.report.frameBytes, tail);
-      f.prefix = damage ? { ...prefix.report, damage } : prefix.report;
-    }
-    return f;
-  };
-  /** Skips `n` bytes of a fragment but its last 16, which it keeps in `tail` (where EOC is). */
-  const skipKeepingTail = async (n: number): Promise<boolean> => {
-    const keep = Math.min(16, n);
-    if ((await r.skip(n - keep)) < n - keep) return false;
-    tail = new Uint8Array(keep);
-    return (await r.readInto(tail)) === keep;
-  };
+  let prefix: PrefixRead | null = null;
+  let tail: Uint8Array = new Uint8Array(0);
 
   for (let fragment = 0; ; fragment++) {
     const h = await readElementHeader(ctx, { explicitVR: false, littleEndian: true });
@@ -385,7 +402,7 @@ export async function* encapsulatedFrames(
       }
     }
     if (begins && parts.length > 0) {
-      yield frameOf();
+      yield frameOf(delivered, parts, held, frameOffset, prefix, tail);
       delivered++;
       parts = [];
       held = 0;
@@ -407,7 +424,7 @@ export async function* encapsulatedFrames(
     if (prefix) {
       // A later fragment of a frame read in part: none of it is needed.
       prefix.report.frameBytes += h.length;
-      if (!(await skipKeepingTail(h.length))) throw truncated(delivered, delivered);
+      tail = (await skipKeepingTail(r, h.length)) ?? throwError(truncated(delivered, delivered));
       continue;
     }
     const plan = begins && atLeast ? await planPrefix(r, h.length, atLeast) : null;
@@ -415,7 +432,7 @@ export async function* encapsulatedFrames(
       const n = plan.plan.bytes;
       const head = new Uint8Array(n);
       if ((await r.readInto(head)) < n) throw truncated(delivered, delivered);
-      if (!(await skipKeepingTail(h.length - n))) throw truncated(delivered, delivered);
+      tail = (await skipKeepingTail(r, h.length - n)) ?? throwError(truncated(delivered, delivered));
       const cut = cutCodestream(head, plan.plan);
       parts.push(cut);
       held += cut.length;
@@ -428,7 +445,7 @@ export async function* encapsulatedFrames(
     held += h.length;
   }
   if (parts.length > 0) {
-    yield frameOf();
+    yield frameOf(delivered, parts, held, frameOffset, prefix, tail);
     delivered++;
   }
   if (delivered !== d.frames) {

@@ -12,9 +12,13 @@ import { MalformedError, NoPixelDataError, TruncatedHeaderError } from '../error
 import {
   IMPLICIT_LE,
   checkLength,
+  NEED_MORE,
   readElementHeader,
+  readElementHeaderNow,
   readValue,
+  readValueNow,
   skipValue,
+  skipValueNow,
   where,
   type ElementHeader,
   type Encoding,
@@ -141,7 +145,9 @@ async function walkElements(
       if (r.position > end) throw new MalformedError(`an element runs ${r.position - end} bytes past the end of its item`, where(ctx, end));
       return null;
     }
-    const h = await readElementHeader(ctx, enc);
+    // The synchronous readers first: an await only where a chunk boundary is in the way.
+    const now = readElementHeaderNow(ctx, enc);
+    const h = now === NEED_MORE ? await readElementHeader(ctx, enc) : now;
     if (h === null) {
       if (topLevel) return null;
       throw new TruncatedHeaderError('input ends inside a sequence item', where(ctx, r.position));
@@ -164,8 +170,9 @@ async function walkElements(
     } else if (isSequence && walkInto) {
       await walkSequence(ctx, enc, h, depth + 1, walkInto);
     } else if (target?.capture.has(h.tag)) {
-      target.into.set(h.tag, await readValue(ctx, h, MAX_CAPTURED_BYTES));
-    } else {
+      const v = readValueNow(ctx, h, MAX_CAPTURED_BYTES);
+      target.into.set(h.tag, v === NEED_MORE ? await readValue(ctx, h, MAX_CAPTURED_BYTES) : v);
+    } else if (!skipValueNow(ctx, h)) {
       await skipValue(ctx, h);
     }
   }
@@ -184,7 +191,9 @@ async function walkSequence(
   const end = seq.length === UNDEFINED_LENGTH ? undefined : r.position + seq.length;
   for (let i = 0; ; i++) {
     if (end !== undefined && r.position >= end) return;
-    const h = await readElementHeader(ctx, { explicitVR: false, littleEndian: enc.littleEndian });
+    const itemEnc = { explicitVR: false, littleEndian: enc.littleEndian };
+    const now = readElementHeaderNow(ctx, itemEnc);
+    const h = now === NEED_MORE ? await readElementHeader(ctx, itemEnc) : now;
     if (h === null) throw new TruncatedHeaderError(`input ends inside sequence ${tagString(seq.tag)}`, where(ctx, r.position));
     if (h.tag === Tag.SequenceDelimitation) return;
     if (h.tag !== Tag.Item) {

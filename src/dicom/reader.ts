@@ -24,10 +24,13 @@ import {
   EXPLICIT_LE,
   IMPLICIT_LE,
   looksLikeVR,
+  NEED_MORE,
   readElementHeader,
+  readElementHeaderNow,
   readTag,
   readValue,
   skipValue,
+  skipValueNow,
   where,
   type Encoding,
   type ReadContext,
@@ -79,42 +82,53 @@ type Event = { kind: 'header'; description: PixelDescription; attributes: Map<nu
 
 /** Reads one DICOM Part-10 file (or bare data set) from a stream of chunks. */
 export function readDicom(input: ByteSource, options: ReadOptions = {}): DicomReader {
-  const events = parse(input, options);
-  let headerPromise: Promise<PixelDescription> | undefined;
-  let attributes = new Map<number, string>();
-  let framesStarted = false;
-  const header = () => {
-    headerPromise ??= events.next().then((r) => {
+  return new PartTenReader(parse(input, options));
+}
+
+/**
+ * A class, not an object of closures: one is made per file, and V8 dropped
+ * and re-optimised per-file closures over and over (see ValuesSource in
+ * description.ts).
+ */
+class PartTenReader implements DicomReader {
+  private headerPromise: Promise<PixelDescription> | undefined;
+  private attributeValues = new Map<number, string>();
+  private framesStarted = false;
+
+  constructor(private readonly events: AsyncGenerator<Event>) {}
+
+  header(): Promise<PixelDescription> {
+    this.headerPromise ??= this.events.next().then((r) => {
       if (r.done || r.value.kind !== 'header') throw new MalformedError('reader produced no header', { stage: 'parse' });
-      attributes = r.value.attributes;
+      this.attributeValues = r.value.attributes;
       return r.value.description;
     });
-    return headerPromise;
-  };
-  return {
-    header,
-    async attributes() {
-      await header();
-      return attributes;
-    },
-    async *frames() {
-      if (framesStarted) throw new Error('frames() can be iterated only once');
-      framesStarted = true;
-      await this.header();
-      try {
-        for (;;) {
-          const r = await events.next();
-          if (r.done) return;
-          if (r.value.kind === 'frame') yield r.value.frame;
-        }
-      } finally {
-        await events.return(undefined);
+    return this.headerPromise;
+  }
+
+  async attributes(): Promise<Map<number, string>> {
+    await this.header();
+    return this.attributeValues;
+  }
+
+  async *frames(): AsyncGenerator<EncodedFrame> {
+    if (this.framesStarted) throw new Error('frames() can be iterated only once');
+    this.framesStarted = true;
+    await this.header();
+    try {
+      for (;;) {
+        const r = await this.events.next();
+        if (r.done) return;
+        if (r.value.kind === 'frame') yield r.value.frame;
       }
-    },
-    async close() {
-      await events.return(undefined);
-    },
-  };
+    } finally {
+      await this.events.return(undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.events.return(undefined);
+  }
 }
 
 async function* parse(input: ByteSource, options: ReadOptions): AsyncGenerator<Event> {
@@ -177,6 +191,8 @@ async function* parse(input: ByteSource, options: ReadOptions): AsyncGenerator<E
   }
 }
 
+const LATIN1 = new TextDecoder('latin1');
+
 interface Meta {
   transferSyntax: string | null;
   syntaxOffset: number;
@@ -196,19 +212,20 @@ async function readPreambleAndMeta(ctx: ReadContext): Promise<Meta> {
   if (hasPreamble) r.consume(132);
   const meta: Meta = { transferSyntax: null, syntaxOffset: r.position };
   for (;;) {
-    if (!(await r.ensure(6))) {
+    if (r.available < 6 && !(await r.ensure(6))) {
       if (hasPreamble) throw new TruncatedHeaderError('input ends inside the File Meta group', where(ctx, r.position));
       break;
     }
     const b = r.peek(6);
     if (readTag(b, 0, true) >>> 16 !== 0x0002 || !looksLikeVR(b, 4)) break;
-    const h = await readElementHeader(ctx, EXPLICIT_LE);
+    const now = readElementHeaderNow(ctx, EXPLICIT_LE);
+    const h = now === NEED_MORE ? await readElementHeader(ctx, EXPLICIT_LE) : now;
     if (h === null) throw new TruncatedHeaderError('input ends inside the File Meta group', where(ctx, r.position));
     if (h.tag === Tag.TransferSyntaxUID) {
       meta.syntaxOffset = h.offset;
-      const s = new TextDecoder('latin1').decode(await readValue(ctx, h, 256)).replace(/[\0 ]+$/, '');
+      const s = LATIN1.decode(await readValue(ctx, h, 256)).replace(/[\0 ]+$/, '');
       meta.transferSyntax = s === '' ? null : s;
-    } else {
+    } else if (!skipValueNow(ctx, h)) {
       await skipValue(ctx, h);
     }
   }
