@@ -36,6 +36,11 @@ export interface PipelineConfig {
        */
       mode: 'frames' | 'instance' | 'auto';
     };
+    /**
+     * Local files: "sync" reads them with synchronous calls on the main thread, "async" through
+     * libuv's thread pool, "auto" synchronously until a call is slow (see sources/local-reads.ts).
+     */
+    localReads: 'auto' | 'sync' | 'async';
   };
   parse: {
     /** Read size for local files. */
@@ -170,6 +175,7 @@ export const OPTIONS: Record<string, Option> = {
     default: [],
   },
   'sources.dicomweb.mode': oneOf(['frames', 'instance', 'auto'], 'auto'),
+  'sources.localReads': oneOf(['auto', 'sync', 'async'], 'auto'),
   'parse.chunkBytes': positiveInt(1024 * 1024, 256 * 1024 * 1024),
   'parse.maxFrameBytes': positiveInt(1024 * 1024 * 1024),
   'parse.maxElementBytes': positiveInt(256 * 1024 * 1024),

@@ -72,6 +72,8 @@ export function datasetPipeline(config: PipelineConfig, dir: string, o: DatasetP
     items: async () => [],
     labels,
     workers: 0,
+    // Shards are read by the dataset reader, not as DICOM sources.
+    localReads: { syncFiles: 0, asyncFiles: 0, slowSwitches: 0 },
     samples: () => ({ [Symbol.asyncIterator]: () => pass(p.seed) }),
     epoch: (n) => ({ [Symbol.asyncIterator]: () => batchPass(deriveSeed(p.seed, `epoch/${n}`)) }),
     [Symbol.asyncIterator]: () => batchPass(p.seed),

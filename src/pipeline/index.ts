@@ -25,6 +25,7 @@ import { resolveSources } from '../sources/index.js';
 import type { SourceItem } from '../sources/item.js';
 import { errorRecord, samples, type ErrorRecord, type LabeledSample, type SampleStats } from './samples.js';
 import { SampleCache } from '../dataset/cache.js';
+import { LocalReads, type LocalReadCounts } from '../sources/local-reads.js';
 
 export type { Batch } from '../batch/batcher.js';
 export type { ErrorRecord, LabeledSample, SampleId, SampleStats } from './samples.js';
@@ -55,6 +56,8 @@ export interface Pipeline extends AsyncIterable<Batch> {
   epoch(n: number): AsyncIterable<Batch>;
   toTfDataset(tf: TfModule): ReturnType<typeof toTfDataset>;
   readonly workers: number;
+  /** Local files read with synchronous calls and through the thread pool so far (sources.localReads). */
+  readonly localReads: Readonly<LocalReadCounts>;
   close(): Promise<void>;
 }
 
@@ -67,6 +70,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions 
   assertCodecsInstalled(); // so does an incomplete install
   const pool = options.pool ?? new DecodePool({ workers: config.decode.workers, timeoutMs: config.decode.timeoutMs, wasmDir: config.decode.wasmDir });
   const stats: SampleStats = { files: 0, frames: 0, bytesRead: 0, decodedPixels: 0, decodeMs: 0, preprocessMs: 0, errors: 0, warnings: 0, cacheHits: 0, cacheStores: 0, prefixFrames: 0, bytesSkipped: 0 };
+  const localReads = new LocalReads(config.sources.localReads);
   const errors: ErrorRecord[] = [];
   const warnings: ErrorRecord[] = [];
   const onError = (r: ErrorRecord) => {
@@ -120,6 +124,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions 
       onWarning,
       cache,
       stats,
+      localReads,
     });
     yield* p.shuffleBuffer > 0 ? shuffled(s, p.shuffleBuffer, seed) : s;
   };
@@ -133,6 +138,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions 
     items,
     labels,
     workers: pool.workers,
+    localReads: localReads.counts,
     samples: () => ({ [Symbol.asyncIterator]: () => samplePass(p.seed) }),
     epoch: (n) => ({ [Symbol.asyncIterator]: () => batchPass(deriveSeed(p.seed, `epoch/${n}`)) }),
     [Symbol.asyncIterator]: () => batchPass(p.seed),

@@ -11,6 +11,7 @@
 import type { PipelineConfig } from '../config/schema.js';
 import { createPipeline, type PipelineOptions } from './index.js';
 import type { ErrorRecord, SampleStats } from './samples.js';
+import type { LocalReadCounts } from '../sources/local-reads.js';
 
 export interface IngestSummary {
   frames: number;
@@ -33,6 +34,8 @@ export interface IngestSummary {
   /** decode.prefixReads: frames read only in part, and the bytes of them left unread. */
   prefixFrames: number;
   bytesSkipped: number;
+  /** sources.localReads: local files opened with synchronous calls, through the thread pool, and returns to the pool after a slow call. */
+  localReads: LocalReadCounts;
 }
 
 export interface IngestOptions {
@@ -83,5 +86,6 @@ export async function ingest(config: PipelineConfig, options: IngestOptions = {}
     bytesPerFrame: s.frames > 0 ? Math.round(s.bytesRead / s.frames) : 0,
     prefixFrames: s.prefixFrames,
     bytesSkipped: s.bytesSkipped,
+    localReads: { ...pipeline.localReads },
   };
 }

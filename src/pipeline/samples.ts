@@ -17,6 +17,7 @@ import type { ItemReader, SourceItem } from '../sources/item.js';
 import { isSeekable } from '../dicom/byte-reader.js';
 import { resolutionNeeded } from '../decode/decode-frame.js';
 import { Prefetcher } from './prefetch.js';
+import type { LocalReads } from '../sources/local-reads.js';
 import type { CachedSample, SampleCache } from '../dataset/cache.js';
 
 /** Where a sample came from. Only ids: no other header attribute travels with pixels. */
@@ -94,6 +95,8 @@ export interface SampleOptions {
   onWarning(record: ErrorRecord): void;
   /** The decoded-sample cache, when pipeline.cache is set. */
   cache?: SampleCache | null;
+  /** How local files are read (sources.localReads); default: the thread pool. */
+  localReads?: LocalReads;
   stats: SampleStats;
 }
 
@@ -119,13 +122,12 @@ type Pending = { decoded: Promise<Decoded>; frame: number; description: PixelDes
 function readerFor(item: SourceItem, o: SampleOptions): ItemReader {
   if (item.reader) return item.reader({ maxFrameBytes: o.parse.maxFrameBytes, onBytes: (n) => (o.stats.bytesRead += n) });
   const prefix = prefixReads(o);
-  const source = item.open({ chunkBytes: o.parse.chunkBytes, ...(prefix ? { seekChunkBytes: PREFIX_CHUNK_BYTES } : {}) });
-  const chunks = (async function* () {
-    for await (const chunk of source) {
-      o.stats.bytesRead += chunk.length;
-      yield chunk;
-    }
-  })();
+  const source = item.open({
+    chunkBytes: o.parse.chunkBytes,
+    ...(prefix ? { seekChunkBytes: PREFIX_CHUNK_BYTES } : {}),
+    ...(o.localReads ? { localReads: o.localReads } : {}),
+  });
+  const chunks = countBytes(source, o.stats);
   // Counted, and still seekable when the source is: prefix reads skip the rest of a frame unread.
   const counted = isSeekable(source) ? Object.assign(chunks, { seek: (p: number) => source.seek(p) }) : chunks;
   return readDicom(counted, {
@@ -137,6 +139,14 @@ function readerFor(item: SourceItem, o: SampleOptions): ItemReader {
     // Mask rules key on these; they are read to choose boxes, never passed on with pixels.
     ...(o.spec.mask?.rules.length ? { attributes: MASK_RULE_TAGS } : {}),
   });
+}
+
+/** The chunks of `source`, counted into stats.bytesRead as they pass (module-level: see fileChunks in sources/item.ts). */
+async function* countBytes(source: AsyncIterable<Uint8Array>, stats: SampleStats): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    stats.bytesRead += chunk.length;
+    yield chunk;
+  }
 }
 
 /** First reads of a file with prefix reads on, and after each seek (see OpenOptions.seekChunkBytes). */

@@ -1,8 +1,8 @@
 /** What every source gives the pipeline: an id, an optional label, and a way to open the bytes. */
-import { open } from 'node:fs/promises';
 import type { PixelDescription } from '../dicom/description.js';
 import type { EncodedFrame } from '../dicom/frames.js';
 import { SourceError, type DicomflowError } from '../errors.js';
+import { POOL_READS, type LocalReads } from './local-reads.js';
 
 /** A frame that could not be had; the frames after it still come. */
 export interface FrameFailure {
@@ -36,6 +36,8 @@ export interface OpenOptions {
    * bytes is not handed a megabyte. Sources that cannot seek ignore it.
    */
   seekChunkBytes?: number;
+  /** Local files: synchronous calls or the thread pool (sources.localReads). Default: the thread pool. */
+  localReads?: LocalReads;
 }
 
 /**
@@ -79,52 +81,13 @@ export function fileItem(path: string, size: number | undefined, extra: { label?
     // Plain positional reads rather than a ReadStream: the stream machinery (and the
     // AbortError it builds when a reader stops early) cost the main thread ~1 ms per
     // file, which on 2 cores comes straight out of the decode workers' time.
-    open(options = {}) {
-      const fail = (err: unknown) => {
-        // A file can vanish or become unreadable between listing and reading.
-        const e = err as NodeJS.ErrnoException;
-        return new SourceError(`cannot read ${path}: ${e.code ?? e.message}`, { stage: 'source', file: path }, { cause: err });
-      };
-      let position = 0;
-      let seeked = false;
-      async function* chunks(): AsyncGenerator<Uint8Array> {
-        const fh = await open(path, 'r').catch((err: unknown) => {
-          throw fail(err);
-        });
-        try {
-          // A read buffer larger than the file is allocated (and collected) for nothing.
-          const most = Math.max(1, Math.min(options.chunkBytes ?? 1024 * 1024, size ?? Infinity));
-          // With seekChunkBytes, reads start small and grow after a few in a row, and start small
-          // again after a seek: a reader that only wants a frame's first bytes gets little more.
-          const least = Math.min(most, options.seekChunkBytes ?? most);
-          for (let run = 0; ; run++) {
-            if (seeked) {
-              seeked = false;
-              run = 0;
-            }
-            // Not past the end when the size is known: a seek to a frame's last bytes reads only those,
-            // and the end of the file costs no read of its own (one of five reads per file when a
-            // prefix read takes a frame's first bytes and its last). A file that grew after it was
-            // listed is read to the size it had then, as a file that shrank ends where it ends.
-            if (size !== undefined && position >= size) return;
-            const chunk = Math.max(1, Math.min(growingReadSize(run, least, most), size === undefined ? Infinity : size - position));
-            const buffer = new Uint8Array(chunk);
-            const { bytesRead } = await fh.read(buffer, 0, chunk, position).catch((err: unknown) => {
-              throw fail(err);
-            });
-            if (bytesRead === 0) return;
-            position += bytesRead;
-            yield bytesRead === chunk ? buffer : buffer.subarray(0, bytesRead);
-          }
-        } finally {
-          await fh.close();
-        }
-      }
+    open: (options = {}) => {
+      const at: ReadPosition = { position: 0, seeked: false };
       // Positional reads: a seek just moves where the next chunk is read from.
-      return Object.assign(chunks(), {
+      return Object.assign(fileChunks(path, size, options, at), {
         seek(p: number) {
-          position = p;
-          seeked = true;
+          at.position = p;
+          at.seeked = true;
         },
       });
     },
@@ -134,4 +97,56 @@ export function fileItem(path: string, size: number | undefined, extra: { label?
   if (extra.label !== undefined) item.label = extra.label;
   if (extra.split !== undefined) item.split = extra.split;
   return item;
+}
+
+/** Where the next read of an open local file starts; a seek sets it. */
+interface ReadPosition {
+  position: number;
+  seeked: boolean;
+}
+
+/**
+ * The chunks of one local file. A module-level generator rather than a
+ * closure made per file: V8 kept dropping and re-optimising the per-file
+ * closure, a compile on the shared cores every few hundred files.
+ */
+async function* fileChunks(path: string, size: number | undefined, options: OpenOptions, at: ReadPosition): AsyncGenerator<Uint8Array> {
+  const reads = options.localReads ?? POOL_READS;
+  const fh = await reads.open(path).catch((err: unknown) => {
+    throw readFailure(path, err);
+  });
+  try {
+    // A read buffer larger than the file is allocated (and collected) for nothing.
+    const most = Math.max(1, Math.min(options.chunkBytes ?? 1024 * 1024, size ?? Infinity));
+    // With seekChunkBytes, reads start small and grow after a few in a row, and start small
+    // again after a seek: a reader that only wants a frame's first bytes gets little more.
+    const least = Math.min(most, options.seekChunkBytes ?? most);
+    for (let run = 0; ; run++) {
+      if (at.seeked) {
+        at.seeked = false;
+        run = 0;
+      }
+      // Not past the end when the size is known: a seek to a frame's last bytes reads only those,
+      // and the end of the file costs no read of its own (one of five reads per file when a
+      // prefix read takes a frame's first bytes and its last). A file that grew after it was
+      // listed is read to the size it had then, as a file that shrank ends where it ends.
+      if (size !== undefined && at.position >= size) return;
+      const chunk = Math.max(1, Math.min(growingReadSize(run, least, most), size === undefined ? Infinity : size - at.position));
+      const buffer = new Uint8Array(chunk);
+      const bytesRead = await fh.read(buffer, chunk, at.position).catch((err: unknown) => {
+        throw readFailure(path, err);
+      });
+      if (bytesRead === 0) return;
+      at.position += bytesRead;
+      yield bytesRead === chunk ? buffer : buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** A file can vanish or become unreadable between listing and reading. */
+function readFailure(path: string, err: unknown): SourceError {
+  const e = err as NodeJS.ErrnoException;
+  return new SourceError(`cannot read ${path}: ${e.code ?? e.message}`, { stage: 'source', file: path }, { cause: err });
 }
