@@ -35,7 +35,7 @@ const targets = values.targets.split(',');
 // run), then the median over rounds is reported.
 const rounds = [];
 for (let round = 0; round < repeat; round++) {
-  const single = child('./codec-run.mjs', ['--repeat', '1', ...files]).framesPerSecond;
+  const single = child('./codec-run.mjs', ['--repeat', '1', ...files]).throughputFramesPerSecond;
   const pipeline = {};
   for (const target of targets) {
     for (let n = 1; n <= maxWorkers; n++) {

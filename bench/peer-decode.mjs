@@ -10,9 +10,10 @@
 // Both sides do the same preprocessing: modality LUT, area resize when shrinking, VOI from
 // the file's window, 1 channel float32, batches of 8, N workers each (default 2). Per case:
 // dicomflow's pipeline frames/s (bench/lib/pipeline-run.mjs, its own process), the peer's
-// frames/s, ratio = dicomflow / peer, and the single-thread codec-only rate
-// (bench/lib/codec-run.mjs, at the same resolution the pipeline decodes at; run right before
-// and right after the pipeline, their geometric mean), so that
+// frames/s, ratio = dicomflow / peer, and the single-thread codec-only throughput
+// (bench/lib/codec-run.mjs: frames over the sum of their decode times, at the same resolution
+// the pipeline decodes at; run right before and right after the pipeline, their geometric
+// mean), so that
 // efficiency = pipeline / (N x codec-only). Every case runs dicomflow twice, with its own
 // build of the codec and the cornerstone build: DICOMFLOW_OPENJPEG=own (the SIMD build, the
 // default) and =cornerstone for J2K, DICOMFLOW_CHARLS=own (CharLS 2.0.0 with dicomflow's
@@ -292,7 +293,7 @@ function warmCache(files) {
 function codecOnly(c, v) {
   warmCache(c.files);
   const args = ['--repeat', '1', ...(c.atLeast ? ['--at-least', c.atLeast] : []), ...c.files];
-  return child('./codec-run.mjs', args, { env: v.env }).framesPerSecond;
+  return child('./codec-run.mjs', args, { env: v.env }).throughputFramesPerSecond;
 }
 
 /**
@@ -422,7 +423,7 @@ console.log(
     results.map((r) => [r.case, r.decoder, fmt(r.codecOnlyFramesPerSecond), fmt(r.pipelineFramesPerSecond), fmt(r.peerFramesPerSecond), r.ratio.toFixed(2), r.ratioPerRound.map((v) => v.toFixed(2)).join(' '), r.efficiency.toFixed(3), r.efficiencyPerRound.map((v) => v.toFixed(3)).join(' ')]),
   ),
 );
-console.log('\nframes/s: medians of rounds; ratio and efficiency: medians of per-round ratios. codec-only: the geometric mean of a run right before and one right after the pipeline, at the resolution the pipeline decodes at (sub-resolution for j2k-2048-to-256).');
+console.log('\nframes/s: medians of rounds; ratio and efficiency: medians of per-round ratios. codec-only: throughput (frames over the sum of their decode times), the geometric mean of a run right before and one right after the pipeline, at the resolution the pipeline decodes at (sub-resolution for j2k-2048-to-256).');
 console.log('\nmust hold:');
 for (const h of mustHold) console.log(`  ${h.verdict === 'PASS' || h.verdict === 'FAIL' ? h.verdict : 'n/a '}  ${h.line}${h.value !== null ? ` (${h.value})` : ` ${h.verdict}`}`);
 console.log(`\n${seconds.toFixed(0)} s in all. JSON: ${path}`);
