@@ -19,7 +19,8 @@ t.test('the tarball ships what users run: dist, the package config, the README; 
   // dicomflow's own builds (wasm/own/, packed: OpenJPEG about 100 kB, CharLS 75 kB, libjpeg-turbo 52 kB) ship with it; the codec packages' binaries do not.
   t.ok(['wasm/own/openjpeg-simd.wasm', 'wasm/own/openjpeg-simd.cjs', 'wasm/own/SHA256SUMS'].every((f) => pack.files.includes(f)), 'the own OpenJPEG build is in the tarball');
   t.ok(['wasm/own/libjpeg-turbo-own.wasm', 'wasm/own/libjpeg-turbo-own.cjs'].every((f) => pack.files.includes(f)), 'the own libjpeg-turbo build is in the tarball');
-  t.ok(pack.size < 600_000, `${pack.size} bytes packed`);
+  // A budget, not an exact size: the code and README grow; a stray binary or corpus would blow through it.
+  t.ok(pack.size < 640_000, `${pack.size} bytes packed`);
   t.comment(`tarball: ${pack.files.length} files, ${pack.size} bytes`);
 });
 
