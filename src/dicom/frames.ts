@@ -63,11 +63,11 @@ export const PREFIX_SYNTAXES: ReadonlySet<string> = new Set([TS.JPEG2000Lossless
 const PREFIX_PLAN_MAX_BYTES = 4 * 1024 * 1024;
 
 /**
- * How much of a fragment of `length` bytes (the whole frame) a decode at
- * `atLeast` needs, peeking at its start as far as the plan needs; null when
- * the frame should be read whole.
+ * How much of a fragment of `length` bytes (the whole frame; Infinity when
+ * not known, as over DICOMweb) a decode at `atLeast` needs, peeking at its
+ * start as far as the plan needs; null when the frame should be read whole.
  */
-async function planPrefix(r: ByteReader, length: number, atLeast: { width: number; height: number }): Promise<{ plan: Extract<PrefixPlan, { ok: true }>; level: number } | null> {
+export async function planPrefix(r: ByteReader, length: number, atLeast: { width: number; height: number }): Promise<{ plan: Extract<PrefixPlan, { ok: true }>; level: number } | null> {
   let want = Math.min(length, 16 * 1024);
   for (;;) {
     if (!(await r.ensure(want))) return null; // the normal path reports the truncation

@@ -120,8 +120,8 @@ type Pending = { decoded: Promise<Decoded>; frame: number; description: PixelDes
 
 /** The item's own reader when it has one (DICOMweb), else the Part-10 reader over open()'s bytes. */
 function readerFor(item: SourceItem, o: SampleOptions): ItemReader {
-  if (item.reader) return item.reader({ maxFrameBytes: o.parse.maxFrameBytes, onBytes: (n) => (o.stats.bytesRead += n) });
   const prefix = prefixReads(o);
+  if (item.reader) return item.reader({ maxFrameBytes: o.parse.maxFrameBytes, onBytes: (n) => (o.stats.bytesRead += n), ...(prefix ? { prefix } : {}) });
   const source = item.open({
     chunkBytes: o.parse.chunkBytes,
     ...(prefix ? { seekChunkBytes: PREFIX_CHUNK_BYTES } : {}),

@@ -15,14 +15,16 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { describeAttributes, type AttributeSource, type DescriptionAttributes, type PixelDescription } from '../dicom/description.js';
-import { swapBytes, type EncodedFrame } from '../dicom/frames.js';
+import { ByteReader } from '../dicom/byte-reader.js';
+import { PREFIX_SYNTAXES, planPrefix, swapBytes, type EncodedFrame, type FramePrefix } from '../dicom/frames.js';
+import { cutCodestream } from '../codecs/j2k-prefix.js';
 import { Tag } from '../dicom/tags.js';
 import { syntaxInfo } from '../dicom/transfer-syntax.js';
 import { DicomflowError, MalformedError, SourceError, UnsupportedTransferSyntaxError } from '../errors.js';
 import type { Listing } from './files.js';
 import { DEFAULT_HTTP, RetryableError, backoff, get, type HttpOptions, type HttpStats } from './http.js';
 import type { FrameFailure, ItemReader, ItemReaderOptions, SourceItem } from './item.js';
-import { contentTypeParams, multipartEvents } from './multipart.js';
+import { contentTypeParams, multipartEvents, type MultipartEvent } from './multipart.js';
 
 const JSON_ACCEPT = 'application/dicom+json';
 const FRAME_ACCEPT = 'multipart/related; type="application/octet-stream"; transfer-syntax=*';
@@ -196,19 +198,109 @@ async function getJson(url: string, o: HttpOptions, stats?: HttpStats): Promise<
   return parsed as Json[];
 }
 
+/** A frame as fetchFrame and fetchFramePrefix give it. */
+interface FetchedFrame {
+  bytes: Uint8Array;
+  transferSyntax: string | null;
+  /** Set when only the codestream's first bytes were fetched (see fetchFramePrefix). */
+  prefix?: FramePrefix;
+}
+
+/** The chunks of an answer's body, counted (ItemReaderOptions.onBytes) as they arrive. */
+async function* countedBody(res: IncomingMessage, r: ItemReaderOptions): AsyncGenerator<Uint8Array> {
+  for await (const c of res as AsyncIterable<Buffer>) {
+    r.onBytes?.(c.length);
+    yield c;
+  }
+}
+
+/** The transfer syntax a frame answer names: its part's Content-Type, else the answer's type parameter. */
+function partSyntax(partType: string | null, params: Record<string, string>): string | null {
+  return contentTypeParams(partType ?? '')['transfer-syntax'] ?? contentTypeParams(params.type ?? '')['transfer-syntax'] ?? null;
+}
+
+/**
+ * fetchFrame for a J2K or HTJ2K frame decoded below full resolution
+ * (decode.prefixReads). The first part is parsed as it arrives; once its
+ * start shows how many bytes the needed resolution levels take (planPrefix,
+ * the plan local files use), the answer is dropped there, so the rest of
+ * the codestream crosses the network only as far as it was already in
+ * flight. This needs nothing of the server (Orthanc ignores Range, and a
+ * range of a multipart body would not be a range of the frame); the price
+ * is the connection, which cannot go back to the keep-alive pool. The
+ * frame's end is not fetched, so damage past the prefix (which a local
+ * read finds in the last bytes) is not seen; the levels decoded are whole.
+ * A codestream that does not put those levels first is read whole.
+ */
+async function fetchFramePrefix(
+  url: string,
+  o: HttpOptions,
+  stats: HttpStats | undefined,
+  r: ItemReaderOptions,
+  atLeastFor: (transferSyntax: string | null) => { width: number; height: number } | null,
+): Promise<FetchedFrame> {
+  return withRetries(url, o, stats, async () => {
+    const res = await respond(url, FRAME_ACCEPT, o, stats);
+    const type = String(res.headers['content-type'] ?? '');
+    const params = contentTypeParams(type);
+    if (!params.boundary) {
+      res.destroy();
+      throw sourceError(url, `expected a multipart answer, got Content-Type ${type}`);
+    }
+    const events = multipartEvents(countedBody(res, r), params.boundary, { file: url })[Symbol.asyncIterator]();
+    // The first part's headers say its transfer syntax (the series metadata may not: Orthanc's leaves it out).
+    let first: IteratorResult<MultipartEvent>;
+    do first = await events.next();
+    while (!first.done && first.value.kind !== 'part');
+    if (first.done || first.value.kind !== 'part') throw sourceError(url, 'the multipart answer holds no part');
+    const headers = first.value.headers;
+    const transferSyntax = partSyntax(headers['content-type'] ?? params.type ?? '', params);
+    const declared = Number(headers['content-length']);
+    const partLength = Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined;
+    let size = 0;
+    // The rest of the first part's body; read on to the closing boundary when the frame is read whole.
+    const body = async function* (): AsyncGenerator<Uint8Array> {
+      let inFirst = true;
+      for (let e = await events.next(); !e.done; e = await events.next()) {
+        if (e.value.kind === 'part') inFirst = false;
+        else if (e.value.kind === 'data' && inFirst) {
+          size += e.value.bytes.length;
+          if (size > r.maxFrameBytes) throw sourceError(url, `the frame is larger than parse.maxFrameBytes ${r.maxFrameBytes}`);
+          yield e.value.bytes;
+        }
+      }
+    };
+    const reader = new ByteReader(body());
+    try {
+      const atLeast = atLeastFor(transferSyntax);
+      const plan = atLeast ? await planPrefix(reader, partLength ?? Infinity, atLeast) : null;
+      if (plan) {
+        const head = new Uint8Array(plan.plan.bytes);
+        const got = await reader.readInto(head);
+        // A frame that ends inside its prefix goes to the codec as it is, which reports it.
+        if (got < head.length) return { bytes: head.subarray(0, got), transferSyntax };
+        return { bytes: cutCodestream(head, plan.plan), transferSyntax, prefix: { level: plan.level, bytesRead: got, frameBytes: partLength ?? got } };
+      }
+      const chunks: Uint8Array[] = [];
+      for await (const c of reader.remaining()) chunks.push(c);
+      return { bytes: Buffer.concat(chunks), transferSyntax };
+    } finally {
+      // Stops the body where it stands; an answer read to its end keeps its connection.
+      await reader.close();
+      await events.return?.(undefined);
+      if (!res.complete) res.destroy();
+    }
+  });
+}
+
 /** Body of the first part of a multipart answer, with the part's transfer syntax. */
-async function fetchFrame(url: string, o: HttpOptions, stats: HttpStats | undefined, r: ItemReaderOptions): Promise<{ bytes: Uint8Array; transferSyntax: string | null }> {
+async function fetchFrame(url: string, o: HttpOptions, stats: HttpStats | undefined, r: ItemReaderOptions): Promise<FetchedFrame> {
   return withRetries(url, o, stats, async () => {
     const res = await respond(url, FRAME_ACCEPT, o, stats);
     const type = String(res.headers['content-type'] ?? '');
     const params = contentTypeParams(type);
     if (!params.boundary) throw sourceError(url, `expected a multipart answer, got Content-Type ${type}`);
-    const counted = (async function* () {
-      for await (const c of res as AsyncIterable<Buffer>) {
-        r.onBytes?.(c.length);
-        yield c;
-      }
-    })();
+    const counted = countedBody(res, r);
     const chunks: Uint8Array[] = [];
     let size = 0;
     let partType: string | null = null;
@@ -226,8 +318,7 @@ async function fetchFrame(url: string, o: HttpOptions, stats: HttpStats | undefi
       }
     }
     if (partType === null) throw sourceError(url, 'the multipart answer holds no part');
-    const syntax = contentTypeParams(partType)['transfer-syntax'] ?? contentTypeParams(params.type ?? '')['transfer-syntax'] ?? null;
-    return { bytes: Buffer.concat(chunks), transferSyntax: syntax };
+    return { bytes: Buffer.concat(chunks), transferSyntax: partSyntax(partType, params) };
   });
 }
 
@@ -239,11 +330,24 @@ interface InstanceRef {
 
 /** Header from the series metadata, frames from WADO-RS, up to FRAMES_IN_FLIGHT requests ahead. */
 function instanceReader(ref: InstanceRef, o: HttpOptions, stats: HttpStats | undefined, r: ItemReaderOptions): ItemReader {
-  const inFlight = new Map<number, Promise<{ bytes: Uint8Array; transferSyntax: string | null }>>();
+  const inFlight = new Map<number, Promise<FetchedFrame>>();
+  // With prefix reads on, a J2K or HTJ2K frame decoded below full resolution is fetched in part
+  // (fetchFramePrefix); its answer's part says the syntax, which Orthanc's metadata leaves out.
+  let attributes: InstanceAttributes | undefined;
+  const atLeastFor = (uid: string | null) => {
+    const syntax = uid === null ? undefined : syntaxInfo(uid);
+    if (!r.prefix || !attributes || !syntax || !PREFIX_SYNTAXES.has(syntax.uid)) return null;
+    try {
+      return r.prefix(describeAttributes(attributes, syntax, { maxFrameBytes: r.maxFrameBytes }, { stage: 'source', file: ref.url }));
+    } catch {
+      return null; // describeIt reports a bad description
+    }
+  };
   const request = (n: number) => {
     let p = inFlight.get(n);
     if (!p) {
-      p = fetchFrame(`${ref.url}/frames/${n}`, o, stats, r);
+      const url = `${ref.url}/frames/${n}`;
+      p = r.prefix ? fetchFramePrefix(url, o, stats, r, atLeastFor) : fetchFrame(url, o, stats, r);
       p.catch(() => {}); // awaited in order later, or dropped on close
       inFlight.set(n, p);
     }
@@ -254,6 +358,7 @@ function instanceReader(ref: InstanceRef, o: HttpOptions, stats: HttpStats | und
   const describeIt = async (): Promise<PixelDescription> => {
     const attrs = (await ref.metadata()).get(ref.sop);
     if (!attrs) throw sourceError(ref.url, 'the series metadata has no entry for this instance');
+    attributes = attrs;
     // Orthanc (1.10, plugin 1.7) leaves (0002,0010) out of the metadata; the frame's Content-Type names it.
     const uid = attrs.transferSyntax ?? (await request(1)).transferSyntax;
     if (uid === null) throw sourceError(ref.url, 'neither the metadata nor the frame answer names a transfer syntax');
@@ -272,7 +377,8 @@ function instanceReader(ref: InstanceRef, o: HttpOptions, stats: HttpStats | und
         for (let ahead = n; ahead < n + FRAMES_IN_FLIGHT && ahead <= d.frames; ahead++) request(ahead);
         const index = n - 1;
         try {
-          let { bytes } = await request(n);
+          const fetched = await request(n);
+          let { bytes } = fetched;
           inFlight.delete(n);
           if (!syntax.encapsulated) {
             // Native frames: an odd-length frame may come with its pad byte; fewer bytes is a broken answer.
@@ -280,7 +386,7 @@ function instanceReader(ref: InstanceRef, o: HttpOptions, stats: HttpStats | und
             bytes = bytes.subarray(0, d.frameBytes);
             if (!syntax.littleEndian && d.bitsAllocated > 8) swapBytes(bytes, d.bitsAllocated / 8);
           }
-          yield { index, bytes, offset: 0 };
+          yield { index, bytes, offset: 0, ...(fetched.prefix ? { prefix: fetched.prefix } : {}) };
         } catch (err) {
           inFlight.delete(n);
           if (!(err instanceof DicomflowError)) throw err;

@@ -23,6 +23,12 @@ export interface ItemReader {
 
 export interface ItemReaderOptions {
   maxFrameBytes: number;
+  /**
+   * Prefix reads (decode.prefixReads), as ReadOptions.prefix: the smallest
+   * size a frame of this description is decoded at, or null. A reader that
+   * can stop a frame early reads only what that size needs.
+   */
+  prefix?: (d: PixelDescription) => { width: number; height: number } | null;
   /** Called with the size of every body received, for throughput counters. */
   onBytes?(n: number): void;
 }
