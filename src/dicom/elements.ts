@@ -202,7 +202,8 @@ export function skipValueNow(ctx: ReadContext, h: ElementHeader): boolean {
   return true;
 }
 
-const LATIN1 = new TextDecoder('latin1');
+/** One decoder for every latin1 value (stateless for whole buffers). */
+export const LATIN1 = new TextDecoder('latin1');
 
 /** A string value with DICOM padding (trailing spaces and NULs) removed. */
 export function decodeString(v: Uint8Array): string {

@@ -23,6 +23,7 @@ import {
   EXPLICIT_BE,
   EXPLICIT_LE,
   IMPLICIT_LE,
+  LATIN1,
   looksLikeVR,
   NEED_MORE,
   readElementHeader,
@@ -190,8 +191,6 @@ async function* parse(input: ByteSource, options: ReadOptions): AsyncGenerator<E
     if (ctx.reader !== outer) await outer.close();
   }
 }
-
-const LATIN1 = new TextDecoder('latin1');
 
 interface Meta {
   transferSyntax: string | null;

@@ -198,11 +198,11 @@ async function getJson(url: string, o: HttpOptions, stats?: HttpStats): Promise<
   return parsed as Json[];
 }
 
-/** A frame as fetchFrame and fetchFramePrefix give it. */
+/** A frame as fetchFrame gives it. */
 interface FetchedFrame {
   bytes: Uint8Array;
   transferSyntax: string | null;
-  /** Set when only the codestream's first bytes were fetched (see fetchFramePrefix). */
+  /** Set when only the codestream's first bytes were fetched (see fetchFrame). */
   prefix?: FramePrefix;
 }
 
@@ -220,8 +220,10 @@ function partSyntax(partType: string | null, params: Record<string, string>): st
 }
 
 /**
- * fetchFrame for a J2K or HTJ2K frame decoded below full resolution
- * (decode.prefixReads). The first part is parsed as it arrives; once its
+ * The body of the first part of a frame's multipart answer, with the part's
+ * transfer syntax. With `atLeastFor` (decode.prefixReads), a J2K or HTJ2K
+ * frame decoded below full resolution is fetched in part: its body is parsed
+ * as it arrives; once its
  * start shows how many bytes the needed resolution levels take (planPrefix,
  * the plan local files use), the answer is dropped there, so the rest of
  * the codestream crosses the network only as far as it was already in
@@ -232,12 +234,12 @@ function partSyntax(partType: string | null, params: Record<string, string>): st
  * read finds in the last bytes) is not seen; the levels decoded are whole.
  * A codestream that does not put those levels first is read whole.
  */
-async function fetchFramePrefix(
+async function fetchFrame(
   url: string,
   o: HttpOptions,
   stats: HttpStats | undefined,
   r: ItemReaderOptions,
-  atLeastFor: (transferSyntax: string | null) => { width: number; height: number } | null,
+  atLeastFor: (transferSyntax: string | null) => { width: number; height: number } | null = () => null,
 ): Promise<FetchedFrame> {
   return withRetries(url, o, stats, async () => {
     const res = await respond(url, FRAME_ACCEPT, o, stats);
@@ -293,35 +295,6 @@ async function fetchFramePrefix(
   });
 }
 
-/** Body of the first part of a multipart answer, with the part's transfer syntax. */
-async function fetchFrame(url: string, o: HttpOptions, stats: HttpStats | undefined, r: ItemReaderOptions): Promise<FetchedFrame> {
-  return withRetries(url, o, stats, async () => {
-    const res = await respond(url, FRAME_ACCEPT, o, stats);
-    const type = String(res.headers['content-type'] ?? '');
-    const params = contentTypeParams(type);
-    if (!params.boundary) throw sourceError(url, `expected a multipart answer, got Content-Type ${type}`);
-    const counted = countedBody(res, r);
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    let partType: string | null = null;
-    let parts = 0;
-    // Read to the closing boundary, so the connection goes back to the keep-alive pool.
-    for await (const e of multipartEvents(counted, params.boundary, { file: url })) {
-      if (e.kind === 'part' && ++parts === 1) partType = e.headers['content-type'] ?? params.type ?? '';
-      else if (e.kind === 'data' && parts === 1) {
-        size += e.bytes.length;
-        if (size > r.maxFrameBytes) {
-          res.destroy();
-          throw sourceError(url, `the frame is larger than parse.maxFrameBytes ${r.maxFrameBytes}`);
-        }
-        chunks.push(e.bytes);
-      }
-    }
-    if (partType === null) throw sourceError(url, 'the multipart answer holds no part');
-    return { bytes: Buffer.concat(chunks), transferSyntax: partSyntax(partType, params) };
-  });
-}
-
 interface InstanceRef {
   url: string;
   sop: string;
@@ -332,7 +305,7 @@ interface InstanceRef {
 function instanceReader(ref: InstanceRef, o: HttpOptions, stats: HttpStats | undefined, r: ItemReaderOptions): ItemReader {
   const inFlight = new Map<number, Promise<FetchedFrame>>();
   // With prefix reads on, a J2K or HTJ2K frame decoded below full resolution is fetched in part
-  // (fetchFramePrefix); its answer's part says the syntax, which Orthanc's metadata leaves out.
+  // (fetchFrame); its answer's part says the syntax, which Orthanc's metadata leaves out.
   let attributes: InstanceAttributes | undefined;
   const atLeastFor = (uid: string | null) => {
     const syntax = uid === null ? undefined : syntaxInfo(uid);
@@ -347,7 +320,7 @@ function instanceReader(ref: InstanceRef, o: HttpOptions, stats: HttpStats | und
     let p = inFlight.get(n);
     if (!p) {
       const url = `${ref.url}/frames/${n}`;
-      p = r.prefix ? fetchFramePrefix(url, o, stats, r, atLeastFor) : fetchFrame(url, o, stats, r);
+      p = fetchFrame(url, o, stats, r, atLeastFor);
       p.catch(() => {}); // awaited in order later, or dropped on close
       inFlight.set(n, p);
     }
