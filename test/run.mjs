@@ -3,7 +3,8 @@
 // (N counts the top-level tests of every test file; a file that crashes
 // counts as one failure). Exit status is tap's.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Parser } from 'tap-parser';
 
@@ -20,11 +21,40 @@ rmSync(resultsDir, { recursive: true, force: true });
 // one line per test file and the details of every failure, without escape codes.
 const reporter = process.env.TAP_REPORTER ?? (process.stdout.isTTY ? 'base' : 'silent');
 const quietReporter = reporter === 'silent';
-const run = spawnSync('npx', ['tap', '--reporter', reporter, ...process.argv.slice(2)], { stdio: 'inherit' });
+// Every test's temporary files (fixture copies, caches, an installed consumer project of
+// about 0.5 GB) go under one folder of this run's, removed when the run ends, so a run
+// leaves nothing behind in the machine's temp dir even where a test forgets to clean up.
+const runTmp = mkdtempSync(join(tmpdir(), 'dicomflow-tests-'));
+let run;
+try {
+  run = spawnSync('npx', ['tap', '--reporter', reporter, ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, TMPDIR: runTmp } });
+} finally {
+  rmSync(runTmp, { recursive: true, force: true });
+}
 
 function walk(dir) {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.tap') ? [join(dir, e.name)] : []));
+}
+
+/**
+ * A failure's diagnostics as JSON. tap's YAML can alias one object from two
+ * places (a spawn error's `error` and its fields), which the parser turns into
+ * a circular structure: a repeated object is printed as "[seen above]", so one
+ * failure's report never stops the count.
+ */
+function diagText(diag) {
+  const seen = new WeakSet();
+  return JSON.stringify(
+    diag ?? {},
+    (_key, value) => {
+      if (typeof value !== 'object' || value === null) return value;
+      if (seen.has(value)) return '[seen above]';
+      seen.add(value);
+      return value;
+    },
+    2,
+  );
 }
 
 let passed = 0;
@@ -34,20 +64,21 @@ for (const file of walk(resultsDir)) {
   const parser = new Parser();
   let sawPoint = false;
   const counts = { pass: 0, fail: 0, skip: 0 };
+  const report = (a, indent) => console.log(`${indent}not ok ${a.name}\n${diagText(a.diag).replace(/^/gm, `${indent}  `)}`);
   parser.on('assert', (a) => {
     sawPoint = true;
     if (a.skip || a.todo) counts.skip++;
     else if (a.ok) counts.pass++;
     else {
       counts.fail++;
-      if (quietReporter) console.log(`  not ok ${a.name}\n${JSON.stringify(a.diag ?? {}, null, 2).replace(/^/gm, '    ')}`);
+      if (quietReporter) report(a, '  ');
     }
   });
   if (quietReporter) {
     // Failures inside subtests, with their diagnostics.
     parser.on('child', function onChild(child) {
       child.on('assert', (a) => {
-        if (!a.ok && !a.skip && !a.todo) console.log(`    not ok ${a.name}\n${JSON.stringify(a.diag ?? {}, null, 2).replace(/^/gm, '      ')}`);
+        if (!a.ok && !a.skip && !a.todo) report(a, '    ');
       });
       child.on('child', onChild);
     });
