@@ -10,9 +10,11 @@
 // same batches, for each N in --workers (default 1,2; "0" = none), compared
 // with PyTorch at the same thread count, with the median time of each part of
 // its step; --fed-workers N also runs the pipeline-fed training with
-// train.workers N.
+// train.workers N. --direct also runs each data-parallel row with
+// DICOMFLOW_WINOGRAD=off right after it (every convolution on the direct
+// kernels), so the Winograd kernels' gain is measured in the same run.
 //
-//   node bench/train.mjs [--size 128] [--steps 30] [--cpu-steps 1] [--epochs 3] [--skip-cpu] [--skip-torch] [--workers 1,2] [--fed-workers N]
+//   node bench/train.mjs [--size 128] [--steps 30] [--cpu-steps 1] [--epochs 3] [--skip-cpu] [--skip-torch] [--workers 1,2] [--fed-workers N] [--direct]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +35,7 @@ const { values } = parseArgs({
     'skip-torch': { type: 'boolean', default: false },
     workers: { type: 'string', default: '1,2' },
     'fed-workers': { type: 'string', default: '0' },
+    direct: { type: 'boolean', default: false },
   },
 });
 const backends = ['wasm'];
@@ -54,7 +57,13 @@ for (const backend of backends) {
 const workerCounts = values.workers.split(',').map(Number).filter((n) => n >= 1);
 for (const n of workerCounts) {
   process.stderr.write(`bench/train: wasm, data-parallel ${n} worker(s), ${values.steps} step(s) after warm-up\n`);
-  compute.push(child('./train-run.mjs', ['--backend', 'wasm', '--workers', String(n), '--steps', values.steps, '--warmup', '3', '--size', values.size]));
+  const args = ['--backend', 'wasm', '--workers', String(n), '--steps', values.steps, '--warmup', '3', '--size', values.size];
+  compute.push(child('./train-run.mjs', args));
+  if (values.direct) {
+    process.stderr.write(`bench/train: wasm, data-parallel ${n} worker(s), direct convolutions (DICOMFLOW_WINOGRAD=off)\n`);
+    const r = child('./train-run.mjs', args, { env: { DICOMFLOW_WINOGRAD: 'off' } });
+    compute.push({ ...r, backend: `${r.backend}, direct convolutions`, direct: true });
+  }
 }
 // The peer: PyTorch on the same batches, 2 threads (the machine's cores) and 1.
 const torchOk = !values['skip-torch'] && spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
@@ -70,7 +79,8 @@ const torch2 = compute.find((r) => String(r.backend).includes('2 thread'));
 const wasm = compute.find((r) => r.backend === 'wasm');
 const cpu = compute.find((r) => r.backend === 'cpu');
 const torchWith = (threads) => compute.find((r) => String(r.backend).startsWith('pytorch') && String(r.backend).includes(`${threads} thread`));
-const parallel = compute.filter((r) => r.workers >= 1);
+const parallel = compute.filter((r) => r.workers >= 1 && !r.direct);
+const direct = compute.filter((r) => r.direct);
 const fedWorkers = Number(values['fed-workers']);
 
 process.stderr.write(`bench/train: the sample task through the real pipeline, ${values.epochs} epoch(s)\n`);
@@ -99,6 +109,10 @@ const result = {
     profile: r.profile,
     kernels: r.kernels,
   })),
+  winogradOverDirect: direct.map((d) => {
+    const w = parallel.find((r) => r.workers === d.workers);
+    return { workers: d.workers, directImagesPerSecond: d.imagesPerSecond, winogradImagesPerSecond: w.imagesPerSecond, ratio: w.imagesPerSecond / d.imagesPerSecond };
+  }),
   pipelineFed: {
     backend: fed.backend,
     trainWorkers: fedWorkers > 1 ? fedWorkers : 0,
@@ -117,6 +131,9 @@ if (result.wasmOverPytorch1) console.log(`wasm / PyTorch (1 thread): ${result.wa
 for (const d of result.dataParallel) {
   const parts = [d.overSingleThread ? `${d.overSingleThread.toFixed(2)}x the single-thread wasm step` : null, d.overPytorchSameThreads ? `${d.overPytorchSameThreads.toFixed(2)}x PyTorch with ${d.workers} thread(s)` : null].filter(Boolean);
   console.log(`wasm data-parallel, ${d.workers} worker(s): ${d.imagesPerSecond.toFixed(2)} images/s${parts.length ? `, ${parts.join(', ')}` : ''}`);
+}
+for (const d of result.winogradOverDirect) {
+  console.log(`wasm data-parallel, ${d.workers} worker(s), direct convolutions: ${d.directImagesPerSecond.toFixed(2)} images/s; with Winograd ${d.ratio.toFixed(2)}x that`);
 }
 if (result.dataParallel.length) {
   const f = (v) => v.toFixed(1);

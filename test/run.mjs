@@ -3,7 +3,7 @@
 // (N counts the top-level tests of every test file; a file that crashes
 // counts as one failure). Exit status is tap's.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, existsSync, mkdtempSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, rmSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Parser } from 'tap-parser';
@@ -24,7 +24,10 @@ const quietReporter = reporter === 'silent';
 // Every test's temporary files (fixture copies, caches, an installed consumer project of
 // about 0.5 GB) go under one folder of this run's, removed when the run ends, so a run
 // leaves nothing behind in the machine's temp dir even where a test forgets to clean up.
+// Its mode is /tmp's (1777): services the tests start under other users (munged runs as
+// munge) must reach their folders under it, as they do under /tmp.
 const runTmp = mkdtempSync(join(tmpdir(), 'dicomflow-tests-'));
+chmodSync(runTmp, 0o1777);
 let run;
 try {
   run = spawnSync('npx', ['tap', '--reporter', reporter, ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, TMPDIR: runTmp } });

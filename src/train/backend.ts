@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';
+import { parseWinograd } from './wasm-kernels/conv2d-forward.js';
 
 export type BackendChoice = 'auto' | 'node' | 'wasm' | 'cpu';
 
@@ -47,6 +48,10 @@ async function tryWasm(): Promise<{ error: string | null; kernels: string[] }> {
  * @example const b = await selectBackend('auto'); console.error(`backend: ${b.name} (${b.reason})`);
  */
 export async function selectBackend(choice: BackendChoice): Promise<SelectedBackend> {
+  const winograd = process.env.DICOMFLOW_WINOGRAD;
+  if (parseWinograd(winograd) === undefined) {
+    throw new ConfigError(`DICOMFLOW_WINOGRAD must be "on" or "off" (got ${JSON.stringify(winograd)})`, { stage: 'config', field: 'DICOMFLOW_WINOGRAD' });
+  }
   const tried: string[] = [];
   if (choice === 'node' || choice === 'auto') {
     const err = await tryNode();

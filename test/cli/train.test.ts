@@ -37,6 +37,11 @@ t.test('train: --backend and --epochs flags, checkpoints and --resume, usage err
   r = runCli(['train', '--config', cfg, '--backend', 'node'], { env });
   t.equal(r.status, 2);
   t.match(r.stderr, /train\.backend "node": @tensorflow\/tfjs-node is not installed/);
+  // A DICOMFLOW_WINOGRAD value that means nothing stops the run before any backend starts
+  // (it never falls back to cpu quietly).
+  r = runCli(['train', '--config', cfg, '--json'], { env: { ...env, DICOMFLOW_WINOGRAD: 'yes' } });
+  t.equal(r.status, 2, r.stderr);
+  t.match(r.stderr, /DICOMFLOW_WINOGRAD must be "on" or "off" \(got "yes"\)/);
 });
 
 t.test("train --manifest F trains on F's files only, not the configuration's sample task too", async (t) => {

@@ -376,3 +376,297 @@ void conv2d_forward(const float* x, const float* w, const float* bias, float* ou
     }
   }
 }
+
+/*
+ * Conv2D with a 3x3 filter, stride 1, dilation 1, NHWC, C % 4 == 0 and
+ * O % 8 == 0, by Winograd's minimal filtering F(2x2, 3x3) (Lavin and Gray,
+ * "Fast Algorithms for Convolutional Neural Networks", 2016): each 2x2 block
+ * of output pixels comes from a 4x4 input tile d as
+ *   Y = A^T [ sum over c of (G g_c G^T) .* (B^T d_c B) ] A,
+ * 16 products per channel pair for 4 outputs instead of 36. The sums over c
+ * are 16 matrix products (one per tile position xi) of the transformed tiles
+ * [tiles x C] by the transformed filter [C x O], done with conv_block8; the
+ * transforms are additions (and halvings for the filter). Same result as
+ * conv2d_forward up to float32 rounding (the terms are summed in another
+ * order, through the transforms).
+ *
+ * ws is scratch in the backend's heap, 16 * (C*O + TW*C + TW*O) floats with
+ * TW = ceil(OW / 2): the transformed filter U[xi][c][o], and one row of
+ * tiles at a time, transformed V[xi][tile][c] and multiplied M[xi][tile][o].
+ * Taps outside x are zeros (any top/left padding); outputs past OH/OW of the
+ * last tiles are not written.
+ */
+#define ADD wasm_f32x4_add
+#define SUB wasm_f32x4_sub
+#define MUL wasm_f32x4_mul
+
+/* Loads 4 channels of input pixel (ih, iw), or zeros outside the image. */
+static inline __attribute__((always_inline)) f4 tap(const float* img, int H, int W, int C, int ih, int iw) {
+  return (unsigned)ih < (unsigned)H && (unsigned)iw < (unsigned)W ? LD(img + (ih * W + iw) * C) : wasm_f32x4_splat(0.0f);
+}
+
+EXPORT(conv2d_winograd_3x3)
+void conv2d_winograd_3x3(const float* x, const float* w, const float* bias, float* out, float* ws,
+                         int N, int H, int W, int C, int OH, int OW, int O, int top, int left, int relu) {
+  const int TW = (OW + 1) / 2, TH = (OH + 1) / 2;
+  float* U = ws;
+  float* V = U + 16 * C * O;
+  float* M = V + 16 * TW * C;
+  const f4 half = wasm_f32x4_splat(0.5f), zero = wasm_f32x4_splat(0.0f);
+
+  /* U = G g G^T, G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], 4 output channels at a time. */
+  const int s = C * O; /* from one filter tap (kh, kw) to the next */
+  for (int c = 0; c < C; c++) {
+    for (int o = 0; o < O; o += 4) {
+      const float* g = w + c * O + o;
+      f4 g00 = LD(g), g01 = LD(g + s), g02 = LD(g + 2 * s);
+      f4 g10 = LD(g + 3 * s), g11 = LD(g + 4 * s), g12 = LD(g + 5 * s);
+      f4 g20 = LD(g + 6 * s), g21 = LD(g + 7 * s), g22 = LD(g + 8 * s);
+      /* Rows of G g. */
+      f4 t10 = MUL(half, ADD(ADD(g00, g10), g20)), t11 = MUL(half, ADD(ADD(g01, g11), g21)), t12 = MUL(half, ADD(ADD(g02, g12), g22));
+      f4 t20 = MUL(half, ADD(SUB(g00, g10), g20)), t21 = MUL(half, ADD(SUB(g01, g11), g21)), t22 = MUL(half, ADD(SUB(g02, g12), g22));
+      float* u = U + c * O + o;
+#define FILTER_ROW(i, a, b, cc)                                  \
+  ST(u + (4 * (i) + 0) * s, (a));                               \
+  ST(u + (4 * (i) + 1) * s, MUL(half, ADD(ADD((a), (b)), (cc)))); \
+  ST(u + (4 * (i) + 2) * s, MUL(half, ADD(SUB((a), (b)), (cc)))); \
+  ST(u + (4 * (i) + 3) * s, (cc));
+      FILTER_ROW(0, g00, g01, g02)
+      FILTER_ROW(1, t10, t11, t12)
+      FILTER_ROW(2, t20, t21, t22)
+      FILTER_ROW(3, g20, g21, g22)
+#undef FILTER_ROW
+    }
+  }
+
+  for (int n = 0; n < N; n++) {
+    const float* img = x + n * H * W * C;
+    for (int th = 0; th < TH; th++) {
+      const int ih = 2 * th - top;
+      /* V = B^T d B, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], for the row of tiles. */
+      for (int tw = 0; tw < TW; tw++) {
+        const int iw = 2 * tw - left;
+        for (int c = 0; c < C; c += 4) {
+          const float* p = img + c;
+          f4 d00 = tap(p, H, W, C, ih, iw), d01 = tap(p, H, W, C, ih, iw + 1), d02 = tap(p, H, W, C, ih, iw + 2), d03 = tap(p, H, W, C, ih, iw + 3);
+          f4 d10 = tap(p, H, W, C, ih + 1, iw), d11 = tap(p, H, W, C, ih + 1, iw + 1), d12 = tap(p, H, W, C, ih + 1, iw + 2), d13 = tap(p, H, W, C, ih + 1, iw + 3);
+          f4 d20 = tap(p, H, W, C, ih + 2, iw), d21 = tap(p, H, W, C, ih + 2, iw + 1), d22 = tap(p, H, W, C, ih + 2, iw + 2), d23 = tap(p, H, W, C, ih + 2, iw + 3);
+          f4 d30 = tap(p, H, W, C, ih + 3, iw), d31 = tap(p, H, W, C, ih + 3, iw + 1), d32 = tap(p, H, W, C, ih + 3, iw + 2), d33 = tap(p, H, W, C, ih + 3, iw + 3);
+          /* Rows of B^T d. */
+          f4 r00 = SUB(d00, d20), r01 = SUB(d01, d21), r02 = SUB(d02, d22), r03 = SUB(d03, d23);
+          f4 r10 = ADD(d10, d20), r11 = ADD(d11, d21), r12 = ADD(d12, d22), r13 = ADD(d13, d23);
+          f4 r20 = SUB(d20, d10), r21 = SUB(d21, d11), r22 = SUB(d22, d12), r23 = SUB(d23, d13);
+          f4 r30 = SUB(d10, d30), r31 = SUB(d11, d31), r32 = SUB(d12, d32), r33 = SUB(d13, d33);
+          float* v = V + tw * C + c;
+          const int vs = TW * C; /* from one tile position xi to the next */
+#define INPUT_ROW(i, a, b, cc, d)           \
+  ST(v + (4 * (i) + 0) * vs, SUB((a), (cc))); \
+  ST(v + (4 * (i) + 1) * vs, ADD((b), (cc))); \
+  ST(v + (4 * (i) + 2) * vs, SUB((cc), (b))); \
+  ST(v + (4 * (i) + 3) * vs, SUB((b), (d)));
+          INPUT_ROW(0, r00, r01, r02, r03)
+          INPUT_ROW(1, r10, r11, r12, r13)
+          INPUT_ROW(2, r20, r21, r22, r23)
+          INPUT_ROW(3, r30, r31, r32, r33)
+#undef INPUT_ROW
+        }
+      }
+      /* M[xi] = V[xi] U[xi]: [TW x C] by [C x O], 4 tiles by 8 channels at a time. */
+      for (int xi = 0; xi < 16; xi++) {
+        const float* vx = V + xi * TW * C;
+        const float* ux = U + xi * C * O;
+        float* mx = M + xi * TW * O;
+        for (int o = 0; o < O; o += 8) {
+          for (int tw = 0; tw < TW; tw += 4) {
+            int P = TW - tw < 4 ? TW - tw : 4;
+            f4 a0 = zero, b0 = zero, a1 = zero, b1 = zero, a2 = zero, b2 = zero, a3 = zero, b3 = zero;
+            const float* vp = vx + tw * C;
+            const float* up = ux + o;
+            switch (P) {
+              case 4: conv_block8(4, vp, C, up, C, O, &a0, &b0, &a1, &b1, &a2, &b2, &a3, &b3); break;
+              case 3: conv_block8(3, vp, C, up, C, O, &a0, &b0, &a1, &b1, &a2, &b2, &a3, &b3); break;
+              case 2: conv_block8(2, vp, C, up, C, O, &a0, &b0, &a1, &b1, &a2, &b2, &a3, &b3); break;
+              default: conv_block8(1, vp, C, up, C, O, &a0, &b0, &a1, &b1, &a2, &b2, &a3, &b3); break;
+            }
+            float* q = mx + tw * O + o;
+            ST(q, a0), ST(q + 4, b0);
+            if (P > 1) ST(q + O, a1), ST(q + O + 4, b1);
+            if (P > 2) ST(q + 2 * O, a2), ST(q + 2 * O + 4, b2);
+            if (P > 3) ST(q + 3 * O, a3), ST(q + 3 * O + 4, b3);
+          }
+        }
+      }
+      /* Y = A^T M A, A^T = [1 1 1 0; 0 1 -1 -1], plus bias, ReLU; rows 2th, 2th+1. */
+      const int ms = TW * O;
+      const int oh = 2 * th;
+      float* orow0 = out + ((n * OH + oh) * OW) * O;
+      float* orow1 = orow0 + OW * O;
+      const int second_row = oh + 1 < OH;
+      for (int tw = 0; tw < TW; tw++) {
+        const int ow = 2 * tw;
+        const int second_col = ow + 1 < OW;
+        for (int o = 0; o < O; o += 4) {
+          const float* m = M + tw * O + o;
+          f4 m00 = LD(m), m01 = LD(m + ms), m02 = LD(m + 2 * ms), m03 = LD(m + 3 * ms);
+          f4 m10 = LD(m + 4 * ms), m11 = LD(m + 5 * ms), m12 = LD(m + 6 * ms), m13 = LD(m + 7 * ms);
+          f4 m20 = LD(m + 8 * ms), m21 = LD(m + 9 * ms), m22 = LD(m + 10 * ms), m23 = LD(m + 11 * ms);
+          f4 m30 = LD(m + 12 * ms), m31 = LD(m + 13 * ms), m32 = LD(m + 14 * ms), m33 = LD(m + 15 * ms);
+          /* Rows of A^T M. */
+          f4 q00 = ADD(ADD(m00, m10), m20), q01 = ADD(ADD(m01, m11), m21), q02 = ADD(ADD(m02, m12), m22), q03 = ADD(ADD(m03, m13), m23);
+          f4 q10 = SUB(SUB(m10, m20), m30), q11 = SUB(SUB(m11, m21), m31), q12 = SUB(SUB(m12, m22), m32), q13 = SUB(SUB(m13, m23), m33);
+          f4 b = bias ? LD(bias + o) : zero;
+          f4 y00 = ADD(b, ADD(ADD(q00, q01), q02)), y01 = ADD(b, SUB(SUB(q01, q02), q03));
+          f4 y10 = ADD(b, ADD(ADD(q10, q11), q12)), y11 = ADD(b, SUB(SUB(q11, q12), q13));
+          if (relu) y00 = wasm_f32x4_max(y00, zero), y01 = wasm_f32x4_max(y01, zero), y10 = wasm_f32x4_max(y10, zero), y11 = wasm_f32x4_max(y11, zero);
+          ST(orow0 + ow * O + o, y00);
+          if (second_col) ST(orow0 + (ow + 1) * O + o, y01);
+          if (second_row) {
+            ST(orow1 + ow * O + o, y10);
+            if (second_col) ST(orow1 + (ow + 1) * O + o, y11);
+          }
+        }
+      }
+    }
+  }
+}
+
+/*
+ * Conv2DBackpropFilter for a 3x3 filter, stride 1, dilation 1, NHWC,
+ * C % 4 == 0 and O % 8 == 0, by Winograd's F(3x3, 2x2): the same identity
+ * as conv2d_winograd_3x3 read the other way round. With the 2x2 block of dy
+ * at each tile as the "filter" and the tile's 4x4 input d,
+ *   dW = G^T [ sum over tiles of (A dy A^T) .* (B^T d B) ] G
+ * (A, B, G the matrices of F(2x2, 3x3) above): 16 products per tile and
+ * channel pair instead of 36. The sum over tiles is, per tile position xi,
+ * a matrix product [C x tiles] by [tiles x O] into M[xi][c][o], kept over
+ * every tile of every image (conv_block8 with the tiles as its long inner
+ * loop); the 3x3 output transform runs once at the end.
+ *
+ * ws is scratch, 16 * (C*TW + TW*O + C*O) floats, TW = ceil(OW / 2): one row
+ * of tiles transformed, x as V[xi][c][tile] and dy as Z[xi][tile][o], and
+ * the sums M. Taps outside x, and dy past OH/OW in the last tiles, are zeros.
+ */
+EXPORT(conv2d_filter_grad_winograd_3x3)
+void conv2d_filter_grad_winograd_3x3(const float* x, const float* dy, float* dw, float* ws,
+                                     int N, int H, int W, int C, int OH, int OW, int O, int top, int left) {
+  const int TW = (OW + 1) / 2, TH = (OH + 1) / 2;
+  float* VT = ws;
+  float* Z = VT + 16 * C * TW;
+  float* M = Z + 16 * TW * O;
+  const f4 half = wasm_f32x4_splat(0.5f), zero = wasm_f32x4_splat(0.0f);
+  for (int i = 0; i < 16 * C * O; i++) M[i] = 0.0f;
+  const int vs = C * TW; /* VT: from one tile position xi to the next */
+  const int zs = TW * O; /* Z: likewise */
+
+  for (int n = 0; n < N; n++) {
+    const float* img = x + n * H * W * C;
+    const float* g = dy + n * OH * OW * O;
+    for (int th = 0; th < TH; th++) {
+      const int ih = 2 * th - top;
+      const int oh = 2 * th;
+      const int second_row = oh + 1 < OH;
+      for (int tw = 0; tw < TW; tw++) {
+        /* V = B^T d B, stored transposed: one row of VT per (xi, channel). */
+        const int iw = 2 * tw - left;
+        for (int c = 0; c < C; c += 4) {
+          const float* p = img + c;
+          f4 d00 = tap(p, H, W, C, ih, iw), d01 = tap(p, H, W, C, ih, iw + 1), d02 = tap(p, H, W, C, ih, iw + 2), d03 = tap(p, H, W, C, ih, iw + 3);
+          f4 d10 = tap(p, H, W, C, ih + 1, iw), d11 = tap(p, H, W, C, ih + 1, iw + 1), d12 = tap(p, H, W, C, ih + 1, iw + 2), d13 = tap(p, H, W, C, ih + 1, iw + 3);
+          f4 d20 = tap(p, H, W, C, ih + 2, iw), d21 = tap(p, H, W, C, ih + 2, iw + 1), d22 = tap(p, H, W, C, ih + 2, iw + 2), d23 = tap(p, H, W, C, ih + 2, iw + 3);
+          f4 d30 = tap(p, H, W, C, ih + 3, iw), d31 = tap(p, H, W, C, ih + 3, iw + 1), d32 = tap(p, H, W, C, ih + 3, iw + 2), d33 = tap(p, H, W, C, ih + 3, iw + 3);
+          f4 r00 = SUB(d00, d20), r01 = SUB(d01, d21), r02 = SUB(d02, d22), r03 = SUB(d03, d23);
+          f4 r10 = ADD(d10, d20), r11 = ADD(d11, d21), r12 = ADD(d12, d22), r13 = ADD(d13, d23);
+          f4 r20 = SUB(d20, d10), r21 = SUB(d21, d11), r22 = SUB(d22, d12), r23 = SUB(d23, d13);
+          f4 r30 = SUB(d10, d30), r31 = SUB(d11, d31), r32 = SUB(d12, d32), r33 = SUB(d13, d33);
+          float* v = VT + c * TW + tw;
+#define LANES(dst, val)                                  \
+  do {                                                   \
+    f4 t_ = (val);                                       \
+    (dst)[0] = wasm_f32x4_extract_lane(t_, 0);           \
+    (dst)[TW] = wasm_f32x4_extract_lane(t_, 1);          \
+    (dst)[2 * TW] = wasm_f32x4_extract_lane(t_, 2);      \
+    (dst)[3 * TW] = wasm_f32x4_extract_lane(t_, 3);      \
+  } while (0)
+#define INPUT_ROW_T(i, a, b, cc, d)                 \
+  LANES(v + (4 * (i) + 0) * vs, SUB((a), (cc)));    \
+  LANES(v + (4 * (i) + 1) * vs, ADD((b), (cc)));    \
+  LANES(v + (4 * (i) + 2) * vs, SUB((cc), (b)));    \
+  LANES(v + (4 * (i) + 3) * vs, SUB((b), (d)));
+          INPUT_ROW_T(0, r00, r01, r02, r03)
+          INPUT_ROW_T(1, r10, r11, r12, r13)
+          INPUT_ROW_T(2, r20, r21, r22, r23)
+          INPUT_ROW_T(3, r30, r31, r32, r33)
+#undef INPUT_ROW_T
+#undef LANES
+        }
+        /* Z = A y A^T for the 2x2 block y of dy, A = [1 0; 1 1; 1 -1; 0 -1]. */
+        const int ow = 2 * tw;
+        const int second_col = ow + 1 < OW;
+        const float* g0 = g + (oh * OW + ow) * O;
+        const float* g1 = g0 + OW * O;
+        for (int o = 0; o < O; o += 4) {
+          f4 y00 = LD(g0 + o);
+          f4 y01 = second_col ? LD(g0 + O + o) : zero;
+          f4 y10 = second_row ? LD(g1 + o) : zero;
+          f4 y11 = second_row && second_col ? LD(g1 + O + o) : zero;
+          /* Rows of A y: y0, y0 + y1, y0 - y1, -y1 (each a pair of columns). */
+          f4 p10 = ADD(y00, y10), p11 = ADD(y01, y11);
+          f4 p20 = SUB(y00, y10), p21 = SUB(y01, y11);
+          f4 p30 = SUB(zero, y10), p31 = SUB(zero, y11);
+          float* z = Z + tw * O + o;
+#define DY_ROW(i, a, b)                            \
+  ST(z + (4 * (i) + 0) * zs, (a));                 \
+  ST(z + (4 * (i) + 1) * zs, ADD((a), (b)));       \
+  ST(z + (4 * (i) + 2) * zs, SUB((a), (b)));       \
+  ST(z + (4 * (i) + 3) * zs, SUB(zero, (b)));
+          DY_ROW(0, y00, y01)
+          DY_ROW(1, p10, p11)
+          DY_ROW(2, p20, p21)
+          DY_ROW(3, p30, p31)
+#undef DY_ROW
+        }
+      }
+      /* M[xi] += VT[xi] Z[xi]: 4 channels by 8 output channels at a time, over the row's tiles. */
+      for (int xi = 0; xi < 16; xi++) {
+        const float* vx = VT + xi * vs;
+        const float* zx = Z + xi * zs;
+        float* mx = M + xi * C * O;
+        for (int c = 0; c < C; c += 4) {
+          for (int o = 0; o < O; o += 8) {
+            float* q = mx + c * O + o;
+            f4 a0 = LD(q), b0 = LD(q + 4), a1 = LD(q + O), b1 = LD(q + O + 4);
+            f4 a2 = LD(q + 2 * O), b2 = LD(q + 2 * O + 4), a3 = LD(q + 3 * O), b3 = LD(q + 3 * O + 4);
+            conv_block8(4, vx + c * TW, TW, zx + o, TW, O, &a0, &b0, &a1, &b1, &a2, &b2, &a3, &b3);
+            ST(q, a0), ST(q + 4, b0), ST(q + O, a1), ST(q + O + 4, b1);
+            ST(q + 2 * O, a2), ST(q + 2 * O + 4, b2), ST(q + 3 * O, a3), ST(q + 3 * O + 4, b3);
+          }
+        }
+      }
+    }
+  }
+
+  /* dW = G^T M G: rows (m0 + (m1+m2)/2, (m1-m2)/2, (m1+m2)/2 + m3), then the same along columns. */
+  const int s = C * O;
+  for (int c = 0; c < C; c++) {
+    for (int o = 0; o < O; o += 4) {
+      const float* m = M + c * O + o;
+      f4 r[3][4];
+#define COLUMN(j)                                                               \
+  {                                                                             \
+    f4 m0 = LD(m + (0 + (j)) * s), m1 = LD(m + (4 + (j)) * s);                 \
+    f4 m2 = LD(m + (8 + (j)) * s), m3 = LD(m + (12 + (j)) * s);                \
+    f4 h = MUL(half, ADD(m1, m2));                                              \
+    r[0][j] = ADD(m0, h), r[1][j] = MUL(half, SUB(m1, m2)), r[2][j] = ADD(h, m3); \
+  }
+      COLUMN(0) COLUMN(1) COLUMN(2) COLUMN(3)
+#undef COLUMN
+      float* out = dw + c * O + o;
+      for (int k = 0; k < 3; k++) {
+        f4 h = MUL(half, ADD(r[k][1], r[k][2]));
+        ST(out + (3 * k + 0) * s, ADD(r[k][0], h));
+        ST(out + (3 * k + 1) * s, MUL(half, SUB(r[k][1], r[k][2])));
+        ST(out + (3 * k + 2) * s, ADD(h, r[k][3]));
+      }
+    }
+  }
+}

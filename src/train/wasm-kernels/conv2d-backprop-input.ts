@@ -22,6 +22,24 @@ import { assertShape, convGeometry } from './geometry.js';
 import { dyForInputGradient } from './input-gradient-layout.js';
 
 /**
+ * At stride 1 dy needs no spreading, only the zero border that
+ * dyForInputGradient would add with a pad (a copy of dy): this returns that
+ * border as the Conv2D's explicit padding instead, when every side is >= 0
+ * and the Conv2D lands on dicomflow's own kernel (C % 8 == 0 output
+ * channels: conv2d-forward.ts), whose explicit padding is exact; wasm's own
+ * Conv2D is wrong for some explicit paddings, so other cases keep the pad.
+ */
+function stride1Padding(info: ReturnType<typeof convGeometry>['info']): [[number, number], [number, number], [number, number], [number, number]] | undefined {
+  if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1 || info.inChannels % 8 !== 0) return undefined;
+  const top = info.filterHeight - 1 - info.padInfo.top;
+  const left = info.filterWidth - 1 - info.padInfo.left;
+  const bottom = info.inHeight + info.filterHeight - 1 - top - info.outHeight;
+  const right = info.inWidth + info.filterWidth - 1 - left - info.outWidth;
+  if (top < 0 || left < 0 || bottom < 0 || right < 0) return undefined;
+  return [[0, 0], [top, bottom], [left, right], [0, 0]];
+}
+
+/**
  * Builds the replacement for `native`, wasm's own registration, which it
  * keeps for NCHW. Its setup and dispose hooks are carried over: the backend
  * runs them for whatever config is registered when it starts, and the native
@@ -50,9 +68,11 @@ export function conv2dBackpropInputConfig(native: KernelConfig): KernelConfig {
     });
     assertShape(Conv2DBackpropInput, 'dy', dy.shape, info.outShape);
     return composeKernels(args.backend as KernelBackend, (call) => {
-      const aligned = dyForInputGradient(call, dy, info);
       const flipped = call('Reverse', { x: filter }, { dims: [0, 1] });
       const swapped = call('Transpose', { x: flipped }, { perm: [0, 1, 3, 2] }); // [FH, FW, O, C]
+      const padding = stride1Padding(info);
+      if (padding) return call('Conv2D', { x: dy, filter: swapped }, { strides: 1, dilations: 1, pad: padding, dataFormat: 'NHWC' });
+      const aligned = dyForInputGradient(call, dy, info);
       return call('Conv2D', { x: aligned, filter: swapped }, { strides: 1, dilations: 1, pad: 'valid', dataFormat: 'NHWC' });
     });
   };

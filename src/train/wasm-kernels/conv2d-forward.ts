@@ -14,6 +14,15 @@
  * The products are summed from the bias in (kh, kw, c) order, as XNNPACK
  * does; test/train/wasm-kernels/conv2d-forward.test.ts holds both kernels to
  * the cpu backend on seeded cases of every stride, padding and size.
+ *
+ * 3x3 filters at stride 1 over a multiple of 4 input channels (the sample
+ * model's second and third convolutions, and every input gradient of a
+ * 3x3 'same' layer, which Conv2DBackpropInput turns into such a Conv2D) go
+ * to conv2d_winograd_3x3 instead: Winograd's F(2x2, 3x3), 16 products per
+ * 2x2 outputs and channel pair instead of 36, with scratch for the
+ * transformed filter and one row of tiles taken from the backend's heap for
+ * the call. DICOMFLOW_WINOGRAD=off keeps them on conv2d_forward (read once,
+ * when this module loads; for measuring one against the other).
  */
 import { backend_util, type Conv2DAttrs, type FusedConv2DAttrs, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs';
 import { replacing } from './compose.js';
@@ -38,11 +47,57 @@ function geometry(x: TensorInfo, filter: TensorInfo, attrs: Conv2DAttrs): backen
   return info;
 }
 
+/**
+ * DICOMFLOW_WINOGRAD's meaning: unset, empty or `on` allows the Winograd
+ * kernels, `off` keeps every convolution on the direct ones; anything else
+ * is undefined, which selectBackend (train/backend.ts) turns into a
+ * ConfigError before any backend starts.
+ */
+export function parseWinograd(value: string | undefined): boolean | undefined {
+  if (value === undefined || value === '' || value === 'on') return true;
+  if (value === 'off') return false;
+  return undefined;
+}
+
+/**
+ * Whether the Winograd kernels (conv2d_winograd_3x3 here,
+ * conv2d_filter_grad_winograd_3x3 for the filter gradient) may take 3x3
+ * stride-1 cases: DICOMFLOW_WINOGRAD when this module loads, changeable in
+ * this thread for benchmarks that time both paths in one process.
+ */
+export const convolutionOptions = { winograd: parseWinograd(process.env.DICOMFLOW_WINOGRAD) ?? true };
+
+/** How many convolutions each SIMD path ran in this thread (for tests that must know the path was taken). */
+export const convolutionCounts = { direct: 0, winograd: 0, directFilterGradient: 0, winogradFilterGradient: 0 };
+
+/** Whether conv2d_winograd_3x3 computes this case: a 3x3 filter, stride 1, C % 4 == 0 (O % 8 == 0 holds already). */
+function winogradApplies(info: backend_util.Conv2DInfo): boolean {
+  return convolutionOptions.winograd && info.filterHeight === 3 && info.filterWidth === 3 && info.strideHeight === 1 && info.strideWidth === 1 && info.inChannels % 4 === 0;
+}
+
 function run(backend: object, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined, relu: boolean, info: backend_util.Conv2DInfo): TensorInfo | undefined {
   const simd = simdKernels(backend);
   if (!simd) return undefined;
-  const out = (backend as WasmHeapBackend).makeOutput(info.outShape, 'float32');
+  const heap = backend as WasmHeapBackend;
+  const out = heap.makeOutput(info.outShape, 'float32');
   if (info.outHeight * info.outWidth * info.batchSize === 0) return out;
+  if (winogradApplies(info)) {
+    const C = info.inChannels;
+    const O = info.outChannels;
+    const tiles = Math.ceil(info.outWidth / 2);
+    const ws = heap.makeOutput([16 * (C * O + tiles * C + tiles * O)], 'float32');
+    try {
+      simd.conv2d_winograd_3x3(
+        offset(backend, x), offset(backend, filter), bias ? offset(backend, bias) : 0, offset(backend, out), offset(backend, ws),
+        info.batchSize, info.inHeight, info.inWidth, C, info.outHeight, info.outWidth, O, info.padInfo.top, info.padInfo.left, relu ? 1 : 0,
+      );
+    } finally {
+      heap.disposeData(ws.dataId);
+    }
+    convolutionCounts.winograd++;
+    return out;
+  }
+  convolutionCounts.direct++;
   simd.conv2d_forward(
     offset(backend, x), offset(backend, filter), bias ? offset(backend, bias) : 0, offset(backend, out),
     info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,

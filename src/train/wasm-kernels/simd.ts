@@ -52,6 +52,14 @@ export interface SimdExports {
     N: number, H: number, W: number, C: number, OH: number, OW: number, O: number,
     FH: number, FW: number, sh: number, sw: number, top: number, left: number, relu: number,
   ): void;
+  conv2d_filter_grad_winograd_3x3(
+    x: number, dy: number, dw: number, ws: number,
+    N: number, H: number, W: number, C: number, OH: number, OW: number, O: number, top: number, left: number,
+  ): void;
+  conv2d_winograd_3x3(
+    x: number, w: number, bias: number, out: number, ws: number,
+    N: number, H: number, W: number, C: number, OH: number, OW: number, O: number, top: number, left: number, relu: number,
+  ): void;
 }
 
 /** What the kernels need of tfjs-backend-wasm's BackendWasm (not in its typings). */

@@ -89,3 +89,20 @@ t.test('a dy of the wrong shape fails clearly and leaks nothing', async (t) => {
   t.same({ tensors: tf.memory().numTensors, buffers: backendBuffers() }, before);
   tf.dispose([dy, filter]);
 });
+
+t.test('stride 1 onto 8 or 16 input channels (dy padded by the Conv2D, not copied): wasm equals cpu for every padding and filter size', async (t) => {
+  const rng = createRandom(4005);
+  const pads = ['same', 'valid', 1, 2, [[0, 0], [0, 2], [1, 0], [0, 0]], [[0, 0], [2, 1], [0, 1], [0, 0]]] as const;
+  for (const [fh, fw] of [[3, 3], [1, 1], [2, 3], [5, 4]] as const) {
+    for (const pad of pads) {
+      const c = fh === 3 ? 16 : 8;
+      const xShape: [number, number, number, number] = [2, 9, 8, c];
+      const filterShape: [number, number, number, number] = [fh, fw, c, 8];
+      const info = tf.backend_util.computeConv2DInfo(xShape, filterShape, 1, 1, pad as 'same');
+      const inputs = { dy: input(rng, info.outShape), filter: input(rng, filterShape) };
+      const attrs = { strides: 1, pad, dataFormat: 'NHWC', inputShape: xShape };
+      const label = `x ${xShape.join('x')} filter ${filterShape.join('x')} pad ${JSON.stringify(pad)}`;
+      assertClose(t, await runKernelOn('wasm', 'Conv2DBackpropInput', inputs, attrs), await runKernelOn('cpu', 'Conv2DBackpropInput', inputs, attrs), label);
+    }
+  }
+});
