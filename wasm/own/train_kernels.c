@@ -405,6 +405,33 @@ static inline __attribute__((always_inline)) f4 tap(const float* img, int H, int
   return (unsigned)ih < (unsigned)H && (unsigned)iw < (unsigned)W ? LD(img + (ih * W + iw) * C) : wasm_f32x4_splat(0.0f);
 }
 
+/*
+ * The input transform of one 4x4 tile, 4 channels: V = B^T d B with
+ * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], d read from input pixel
+ * (ih, iw) on (zeros outside the image); STORE(xi, v) receives each of the
+ * 16 transformed values, xi = 4 * row + column. A macro, not a function, so
+ * each caller stores in its own layout and nothing goes through memory.
+ */
+#define INPUT_TILE(p, H, W, C, ih, iw, STORE)                                                                                                 \
+  {                                                                                                                                          \
+    f4 d00 = tap(p, H, W, C, ih, iw), d01 = tap(p, H, W, C, ih, iw + 1), d02 = tap(p, H, W, C, ih, iw + 2), d03 = tap(p, H, W, C, ih, iw + 3); \
+    f4 d10 = tap(p, H, W, C, ih + 1, iw), d11 = tap(p, H, W, C, ih + 1, iw + 1);                                                            \
+    f4 d12 = tap(p, H, W, C, ih + 1, iw + 2), d13 = tap(p, H, W, C, ih + 1, iw + 3);                                                        \
+    f4 d20 = tap(p, H, W, C, ih + 2, iw), d21 = tap(p, H, W, C, ih + 2, iw + 1);                                                            \
+    f4 d22 = tap(p, H, W, C, ih + 2, iw + 2), d23 = tap(p, H, W, C, ih + 2, iw + 3);                                                        \
+    f4 d30 = tap(p, H, W, C, ih + 3, iw), d31 = tap(p, H, W, C, ih + 3, iw + 1);                                                            \
+    f4 d32 = tap(p, H, W, C, ih + 3, iw + 2), d33 = tap(p, H, W, C, ih + 3, iw + 3);                                                        \
+    /* Rows of B^T d, then B along each row. */                                                                                              \
+    f4 r00 = SUB(d00, d20), r01 = SUB(d01, d21), r02 = SUB(d02, d22), r03 = SUB(d03, d23);                                                  \
+    f4 r10 = ADD(d10, d20), r11 = ADD(d11, d21), r12 = ADD(d12, d22), r13 = ADD(d13, d23);                                                  \
+    f4 r20 = SUB(d20, d10), r21 = SUB(d21, d11), r22 = SUB(d22, d12), r23 = SUB(d23, d13);                                                  \
+    f4 r30 = SUB(d10, d30), r31 = SUB(d11, d31), r32 = SUB(d12, d32), r33 = SUB(d13, d33);                                                  \
+    STORE(0, SUB(r00, r02)) STORE(1, ADD(r01, r02)) STORE(2, SUB(r02, r01)) STORE(3, SUB(r01, r03))                                         \
+    STORE(4, SUB(r10, r12)) STORE(5, ADD(r11, r12)) STORE(6, SUB(r12, r11)) STORE(7, SUB(r11, r13))                                         \
+    STORE(8, SUB(r20, r22)) STORE(9, ADD(r21, r22)) STORE(10, SUB(r22, r21)) STORE(11, SUB(r21, r23))                                       \
+    STORE(12, SUB(r30, r32)) STORE(13, ADD(r31, r32)) STORE(14, SUB(r32, r31)) STORE(15, SUB(r31, r33))                                     \
+  }
+
 EXPORT(conv2d_winograd_3x3)
 void conv2d_winograd_3x3(const float* x, const float* w, const float* bias, float* out, float* ws,
                          int N, int H, int W, int C, int OH, int OW, int O, int top, int left, int relu) {
@@ -443,32 +470,15 @@ void conv2d_winograd_3x3(const float* x, const float* w, const float* bias, floa
     const float* img = x + n * H * W * C;
     for (int th = 0; th < TH; th++) {
       const int ih = 2 * th - top;
-      /* V = B^T d B, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], for the row of tiles. */
+      /* V = B^T d B (INPUT_TILE) for the row of tiles. */
       for (int tw = 0; tw < TW; tw++) {
         const int iw = 2 * tw - left;
         for (int c = 0; c < C; c += 4) {
-          const float* p = img + c;
-          f4 d00 = tap(p, H, W, C, ih, iw), d01 = tap(p, H, W, C, ih, iw + 1), d02 = tap(p, H, W, C, ih, iw + 2), d03 = tap(p, H, W, C, ih, iw + 3);
-          f4 d10 = tap(p, H, W, C, ih + 1, iw), d11 = tap(p, H, W, C, ih + 1, iw + 1), d12 = tap(p, H, W, C, ih + 1, iw + 2), d13 = tap(p, H, W, C, ih + 1, iw + 3);
-          f4 d20 = tap(p, H, W, C, ih + 2, iw), d21 = tap(p, H, W, C, ih + 2, iw + 1), d22 = tap(p, H, W, C, ih + 2, iw + 2), d23 = tap(p, H, W, C, ih + 2, iw + 3);
-          f4 d30 = tap(p, H, W, C, ih + 3, iw), d31 = tap(p, H, W, C, ih + 3, iw + 1), d32 = tap(p, H, W, C, ih + 3, iw + 2), d33 = tap(p, H, W, C, ih + 3, iw + 3);
-          /* Rows of B^T d. */
-          f4 r00 = SUB(d00, d20), r01 = SUB(d01, d21), r02 = SUB(d02, d22), r03 = SUB(d03, d23);
-          f4 r10 = ADD(d10, d20), r11 = ADD(d11, d21), r12 = ADD(d12, d22), r13 = ADD(d13, d23);
-          f4 r20 = SUB(d20, d10), r21 = SUB(d21, d11), r22 = SUB(d22, d12), r23 = SUB(d23, d13);
-          f4 r30 = SUB(d10, d30), r31 = SUB(d11, d31), r32 = SUB(d12, d32), r33 = SUB(d13, d33);
           float* v = V + tw * C + c;
           const int vs = TW * C; /* from one tile position xi to the next */
-#define INPUT_ROW(i, a, b, cc, d)           \
-  ST(v + (4 * (i) + 0) * vs, SUB((a), (cc))); \
-  ST(v + (4 * (i) + 1) * vs, ADD((b), (cc))); \
-  ST(v + (4 * (i) + 2) * vs, SUB((cc), (b))); \
-  ST(v + (4 * (i) + 3) * vs, SUB((b), (d)));
-          INPUT_ROW(0, r00, r01, r02, r03)
-          INPUT_ROW(1, r10, r11, r12, r13)
-          INPUT_ROW(2, r20, r21, r22, r23)
-          INPUT_ROW(3, r30, r31, r32, r33)
-#undef INPUT_ROW
+#define STORE_V(xi, val) ST(v + (xi) * vs, (val));
+          INPUT_TILE(img + c, H, W, C, ih, iw, STORE_V)
+#undef STORE_V
         }
       }
       /* M[xi] = V[xi] U[xi]: [TW x C] by [C x O], 4 tiles by 8 channels at a time. */
@@ -569,35 +579,19 @@ void conv2d_filter_grad_winograd_3x3(const float* x, const float* dy, float* dw,
         /* V = B^T d B, stored transposed: one row of VT per (xi, channel). */
         const int iw = 2 * tw - left;
         for (int c = 0; c < C; c += 4) {
-          const float* p = img + c;
-          f4 d00 = tap(p, H, W, C, ih, iw), d01 = tap(p, H, W, C, ih, iw + 1), d02 = tap(p, H, W, C, ih, iw + 2), d03 = tap(p, H, W, C, ih, iw + 3);
-          f4 d10 = tap(p, H, W, C, ih + 1, iw), d11 = tap(p, H, W, C, ih + 1, iw + 1), d12 = tap(p, H, W, C, ih + 1, iw + 2), d13 = tap(p, H, W, C, ih + 1, iw + 3);
-          f4 d20 = tap(p, H, W, C, ih + 2, iw), d21 = tap(p, H, W, C, ih + 2, iw + 1), d22 = tap(p, H, W, C, ih + 2, iw + 2), d23 = tap(p, H, W, C, ih + 2, iw + 3);
-          f4 d30 = tap(p, H, W, C, ih + 3, iw), d31 = tap(p, H, W, C, ih + 3, iw + 1), d32 = tap(p, H, W, C, ih + 3, iw + 2), d33 = tap(p, H, W, C, ih + 3, iw + 3);
-          f4 r00 = SUB(d00, d20), r01 = SUB(d01, d21), r02 = SUB(d02, d22), r03 = SUB(d03, d23);
-          f4 r10 = ADD(d10, d20), r11 = ADD(d11, d21), r12 = ADD(d12, d22), r13 = ADD(d13, d23);
-          f4 r20 = SUB(d20, d10), r21 = SUB(d21, d11), r22 = SUB(d22, d12), r23 = SUB(d23, d13);
-          f4 r30 = SUB(d10, d30), r31 = SUB(d11, d31), r32 = SUB(d12, d32), r33 = SUB(d13, d33);
           float* v = VT + c * TW + tw;
-#define LANES(dst, val)                                  \
-  do {                                                   \
-    f4 t_ = (val);                                       \
-    (dst)[0] = wasm_f32x4_extract_lane(t_, 0);           \
-    (dst)[TW] = wasm_f32x4_extract_lane(t_, 1);          \
-    (dst)[2 * TW] = wasm_f32x4_extract_lane(t_, 2);      \
-    (dst)[3 * TW] = wasm_f32x4_extract_lane(t_, 3);      \
-  } while (0)
-#define INPUT_ROW_T(i, a, b, cc, d)                 \
-  LANES(v + (4 * (i) + 0) * vs, SUB((a), (cc)));    \
-  LANES(v + (4 * (i) + 1) * vs, ADD((b), (cc)));    \
-  LANES(v + (4 * (i) + 2) * vs, SUB((cc), (b)));    \
-  LANES(v + (4 * (i) + 3) * vs, SUB((b), (d)));
-          INPUT_ROW_T(0, r00, r01, r02, r03)
-          INPUT_ROW_T(1, r10, r11, r12, r13)
-          INPUT_ROW_T(2, r20, r21, r22, r23)
-          INPUT_ROW_T(3, r30, r31, r32, r33)
-#undef INPUT_ROW_T
-#undef LANES
+          /* Lane l of each transformed value goes to row c + l of VT[xi]. */
+#define STORE_VT(xi, val)                                   \
+  {                                                         \
+    f4 t_ = (val);                                          \
+    float* row_ = v + (xi) * vs;                            \
+    row_[0] = wasm_f32x4_extract_lane(t_, 0);               \
+    row_[TW] = wasm_f32x4_extract_lane(t_, 1);              \
+    row_[2 * TW] = wasm_f32x4_extract_lane(t_, 2);          \
+    row_[3 * TW] = wasm_f32x4_extract_lane(t_, 3);          \
+  }
+          INPUT_TILE(img + c, H, W, C, ih, iw, STORE_VT)
+#undef STORE_VT
         }
         /* Z = A y A^T for the 2x2 block y of dy, A = [1 0; 1 1; 1 -1; 0 -1]. */
         const int ow = 2 * tw;

@@ -39,7 +39,7 @@ import { Conv2DBackpropFilter, type Conv2DBackpropFilterAttrs, type KernelBacken
 import { composeKernels } from './compose.js';
 import { assertShape, convGeometry } from './geometry.js';
 import { convolutionCounts, convolutionOptions } from './conv2d-forward.js';
-import { offset, simdKernels, type SimdExports, type WasmHeapBackend } from './simd.js';
+import { offset, simdKernels, withScratch, type SimdExports, type WasmHeapBackend } from './simd.js';
 import { padOrCrop } from './spatial-pad.js';
 
 const conv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
@@ -174,15 +174,12 @@ function simdGradient(simd: SimdExports, backend: KernelBackend, x: TensorInfo, 
     const C = info.inChannels;
     const O = info.outChannels;
     const tiles = Math.ceil(info.outWidth / 2);
-    const ws = heap.makeOutput([16 * (C * tiles + tiles * O + C * O)], 'float32');
-    try {
+    withScratch(backend, 16 * (C * tiles + tiles * O + C * O), (ws) =>
       simd.conv2d_filter_grad_winograd_3x3(
-        offset(backend, x), offset(backend, dy), offset(backend, dW), offset(backend, ws),
+        offset(backend, x), offset(backend, dy), offset(backend, dW), ws,
         info.batchSize, info.inHeight, info.inWidth, C, info.outHeight, info.outWidth, O, info.padInfo.top, info.padInfo.left,
-      );
-    } finally {
-      heap.disposeData(ws.dataId);
-    }
+      ),
+    );
     convolutionCounts.winogradFilterGradient++;
     return dW;
   }

@@ -26,7 +26,7 @@
  */
 import { backend_util, type Conv2DAttrs, type FusedConv2DAttrs, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs';
 import { replacing } from './compose.js';
-import { offset, simdKernels, type WasmHeapBackend } from './simd.js';
+import { offset, simdKernels, withScratch, type WasmHeapBackend } from './simd.js';
 
 /** The convolution's geometry, or undefined when conv2d_forward does not take the case. */
 function geometry(x: TensorInfo, filter: TensorInfo, attrs: Conv2DAttrs): backend_util.Conv2DInfo | undefined {
@@ -85,15 +85,12 @@ function run(backend: object, x: TensorInfo, filter: TensorInfo, bias: TensorInf
     const C = info.inChannels;
     const O = info.outChannels;
     const tiles = Math.ceil(info.outWidth / 2);
-    const ws = heap.makeOutput([16 * (C * O + tiles * C + tiles * O)], 'float32');
-    try {
+    withScratch(backend, 16 * (C * O + tiles * C + tiles * O), (ws) =>
       simd.conv2d_winograd_3x3(
-        offset(backend, x), offset(backend, filter), bias ? offset(backend, bias) : 0, offset(backend, out), offset(backend, ws),
+        offset(backend, x), offset(backend, filter), bias ? offset(backend, bias) : 0, offset(backend, out), ws,
         info.batchSize, info.inHeight, info.inWidth, C, info.outHeight, info.outWidth, O, info.padInfo.top, info.padInfo.left, relu ? 1 : 0,
-      );
-    } finally {
-      heap.disposeData(ws.dataId);
-    }
+      ),
+    );
     convolutionCounts.winograd++;
     return out;
   }

@@ -113,3 +113,19 @@ export function offset(backend: object, t: TensorInfo): number {
   if (!map.has(t.dataId)) throw new TrainingBackendError('a tensor handed to a SIMD kernel is not on this wasm backend', { stage: 'train' });
   return map.get(t.dataId).memoryOffset;
 }
+
+/**
+ * Runs `f` with scratch for `floats` float32 values in the backend's heap
+ * (passed as its byte offset), and frees it afterwards, also when `f` throws.
+ *
+ * @example withScratch(backend, 16 * c * o, (ws) => simd.conv2d_winograd_3x3(..., ws, ...));
+ */
+export function withScratch<T>(backend: object, floats: number, f: (at: number) => T): T {
+  const heap = backend as WasmHeapBackend;
+  const ws = heap.makeOutput([floats], 'float32');
+  try {
+    return f(offset(backend, ws));
+  } finally {
+    heap.disposeData(ws.dataId);
+  }
+}
