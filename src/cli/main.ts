@@ -5,16 +5,6 @@
  */
 import { ConfigError, DicomflowError, UsageError } from '../errors.js';
 import { forTerminal } from './terminal.js';
-import { BENCH_HELP, benchCommand } from './bench.js';
-import { DECODE_HELP, decodeCommand } from './decode.js';
-import { INGEST_HELP, ingestCommand } from './ingest.js';
-import { INSPECT_HELP, inspectCommand } from './inspect.js';
-import { AUDIT_HELP, auditCommand } from './audit.js';
-import { EXPLAIN_HELP, explainCommand } from './explain.js';
-import { SAMPLE_HELP, sampleCommand } from './sample.js';
-import { PREDICT_HELP, predictCommand } from './predict.js';
-import { START_HELP, startCommand } from './start.js';
-import { TRAIN_HELP, trainCommand } from './train.js';
 
 const HELP = `Usage: dicomflow <command> [options]
 
@@ -33,30 +23,66 @@ Commands:
 
 Run 'dicomflow <command> --help' for a command's options.`;
 
-const commands: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
-  inspect: { run: inspectCommand, help: INSPECT_HELP },
-  decode: { run: decodeCommand, help: DECODE_HELP },
-  ingest: { run: ingestCommand, help: INGEST_HELP },
-  train: { run: trainCommand, help: TRAIN_HELP },
-  predict: { run: predictCommand, help: PREDICT_HELP },
-  explain: { run: explainCommand, help: EXPLAIN_HELP },
-  audit: { run: auditCommand, help: AUDIT_HELP },
-  sample: { run: sampleCommand, help: SAMPLE_HELP },
-  start: { run: startCommand, help: START_HELP },
-  bench: { run: benchCommand, help: BENCH_HELP },
+/**
+ * Each command's module is loaded only when that command runs (or its help is
+ * asked for): a command pays for its own dependencies (tfjs, the codecs, OCR,
+ * the browser driver), not for every other command's, at every start.
+ */
+const commands: Record<string, () => Promise<{ run: (argv: string[]) => Promise<number>; help: string }>> = {
+  bench: async () => {
+    const m = await import('./bench.js');
+    return { run: m.benchCommand, help: m.BENCH_HELP };
+  },
+  decode: async () => {
+    const m = await import('./decode.js');
+    return { run: m.decodeCommand, help: m.DECODE_HELP };
+  },
+  ingest: async () => {
+    const m = await import('./ingest.js');
+    return { run: m.ingestCommand, help: m.INGEST_HELP };
+  },
+  inspect: async () => {
+    const m = await import('./inspect.js');
+    return { run: m.inspectCommand, help: m.INSPECT_HELP };
+  },
+  audit: async () => {
+    const m = await import('./audit.js');
+    return { run: m.auditCommand, help: m.AUDIT_HELP };
+  },
+  explain: async () => {
+    const m = await import('./explain.js');
+    return { run: m.explainCommand, help: m.EXPLAIN_HELP };
+  },
+  sample: async () => {
+    const m = await import('./sample.js');
+    return { run: m.sampleCommand, help: m.SAMPLE_HELP };
+  },
+  predict: async () => {
+    const m = await import('./predict.js');
+    return { run: m.predictCommand, help: m.PREDICT_HELP };
+  },
+  start: async () => {
+    const m = await import('./start.js');
+    return { run: m.startCommand, help: m.START_HELP };
+  },
+  train: async () => {
+    const m = await import('./train.js');
+    return { run: m.trainCommand, help: m.TRAIN_HELP };
+  },
 };
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    const topic = name === 'help' && rest[0] ? commands[rest[0]] : undefined;
+    const load = name === 'help' && rest[0] ? commands[rest[0]] : undefined;
+    const topic = load ? await load() : undefined;
     process.stdout.write(`${topic ? topic.help : HELP}\n`);
     return name === undefined ? 2 : 0;
   }
-  const command = commands[name];
+  const load = commands[name];
   try {
-    if (!command) throw new UsageError(`unknown command '${name}' (commands: ${Object.keys(commands).join(', ')})`, { stage: 'cli' });
-    return await command.run(rest);
+    if (!load) throw new UsageError(`unknown command '${name}' (commands: ${Object.keys(commands).join(', ')})`, { stage: 'cli' });
+    return await (await load()).run(rest);
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError) {
       process.stderr.write(`dicomflow: ${forTerminal(err.message)}\n`);
