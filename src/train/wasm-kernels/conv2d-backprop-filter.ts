@@ -38,7 +38,7 @@
 import { Conv2DBackpropFilter, type Conv2DBackpropFilterAttrs, type KernelBackend, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import { composeKernels } from './compose.js';
 import { assertShape, convGeometry } from './geometry.js';
-import { convolutionCounts, convolutionOptions } from './conv2d-forward.js';
+import { convolutionCounts, winogradApplies } from './conv2d-forward.js';
 import { offset, simdKernels, withScratch, type SimdExports, type WasmHeapBackend } from './simd.js';
 import { padOrCrop } from './spatial-pad.js';
 
@@ -149,20 +149,6 @@ function im2colGradient(backend: WasmHeapBackend, x: TensorInfo, dy: TensorInfo,
 }
 
 /**
- * Whether conv2d_filter_grad_winograd_3x3 takes the case: a 3x3 filter at
- * stride 1 (dilation is always 1 here), C % 4 == 0 and O % 8 == 0; not with
- * DICOMFLOW_WINOGRAD=off (convolutionOptions).
- */
-function winogradGradientApplies(info: ReturnType<typeof convGeometry>['info']): boolean {
-  return (
-    convolutionOptions.winograd &&
-    info.filterHeight === 3 && info.filterWidth === 3 && info.strideHeight === 1 && info.strideWidth === 1 &&
-    info.dilationHeight === 1 && info.dilationWidth === 1 && info.inChannels % 4 === 0 && info.outChannels % 8 === 0 &&
-    info.outHeight > 0 && info.outWidth > 0
-  );
-}
-
-/**
  * NHWC with O % 4 == 0: train_kernels.c's conv2d_filter_grad, the same sums
  * as im2colGradient without writing X_col^T: it reads x in place and keeps
  * 4 rows of dW by 8 output channels in SIMD registers over each output row.
@@ -170,7 +156,7 @@ function winogradGradientApplies(info: ReturnType<typeof convGeometry>['info']):
 function simdGradient(simd: SimdExports, backend: KernelBackend, x: TensorInfo, dy: TensorInfo, info: ReturnType<typeof convGeometry>['info']): TensorInfo {
   const heap = backend as WasmHeapBackend;
   const dW = heap.makeOutput([info.filterHeight, info.filterWidth, info.inChannels, info.outChannels], 'float32');
-  if (winogradGradientApplies(info)) {
+  if (info.outHeight > 0 && info.outWidth > 0 && winogradApplies(info)) {
     const C = info.inChannels;
     const O = info.outChannels;
     const tiles = Math.ceil(info.outWidth / 2);

@@ -70,9 +70,18 @@ export const convolutionOptions = { winograd: parseWinograd(process.env.DICOMFLO
 /** How many convolutions each SIMD path ran in this thread (for tests that must know the path was taken). */
 export const convolutionCounts = { direct: 0, winograd: 0, directFilterGradient: 0, winogradFilterGradient: 0 };
 
-/** Whether conv2d_winograd_3x3 computes this case: a 3x3 filter, stride 1, C % 4 == 0 (O % 8 == 0 holds already). */
-function winogradApplies(info: backend_util.Conv2DInfo): boolean {
-  return convolutionOptions.winograd && info.filterHeight === 3 && info.filterWidth === 3 && info.strideHeight === 1 && info.strideWidth === 1 && info.inChannels % 4 === 0;
+/**
+ * Whether a convolution has the shape both Winograd kernels take (and they
+ * are on): a 3x3 filter, stride 1, dilation 1, C % 4 == 0 and O % 8 == 0.
+ * The forward pass and the filter gradient (conv2d-backprop-filter.ts) ask
+ * the same question.
+ */
+export function winogradApplies(info: backend_util.Conv2DInfo): boolean {
+  return (
+    convolutionOptions.winograd &&
+    info.filterHeight === 3 && info.filterWidth === 3 && info.strideHeight === 1 && info.strideWidth === 1 &&
+    info.dilationHeight === 1 && info.dilationWidth === 1 && info.inChannels % 4 === 0 && info.outChannels % 8 === 0
+  );
 }
 
 function run(backend: object, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined, relu: boolean, info: backend_util.Conv2DInfo): TensorInfo | undefined {
