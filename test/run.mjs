@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs the tap suite and ends with one plain line `N passed, N failed`
-// (N counts the top-level tests of every test file; a file that crashes
-// counts as one failure). Exit status is tap's.
+// (N counts the top-level tests of every test file, plus one for the type-check
+// of the tests; a file that crashes counts as one failure). Exit status is tap's,
+// or 1 when the tests do not type-check.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, readdirSync, readFileSync, rmSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,12 @@ if (build.status !== 0) {
   console.log('\n0 passed, 1 failed');
   process.exit(1);
 }
+
+// tap's loader (tsx) only strips types, so the tests' own types are checked here, as
+// one more test: a type error fails the run but does not stop the suite.
+const typeCheck = spawnSync('npx', ['tsc', '-p', 'test/tsconfig.json'], { stdio: 'inherit' });
+const typesOk = typeCheck.status === 0;
+console.log(`${typesOk ? 'ok  ' : 'FAIL'} type-check of the tests (tsc -p test/tsconfig.json)`);
 
 const resultsDir = '.tap/test-results';
 rmSync(resultsDir, { recursive: true, force: true });
@@ -60,8 +67,8 @@ function diagText(diag) {
   );
 }
 
-let passed = 0;
-let failed = 0;
+let passed = typesOk ? 1 : 0;
+let failed = typesOk ? 0 : 1;
 let skipped = 0;
 for (const file of walk(resultsDir)) {
   const parser = new Parser();
@@ -100,4 +107,4 @@ for (const file of walk(resultsDir)) {
 }
 if (run.status !== 0 && failed === 0) failed = 1; // tap failed outside any test point
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(run.status ?? 1);
+process.exit(typesOk ? (run.status ?? 1) : 1);

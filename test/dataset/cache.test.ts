@@ -60,7 +60,7 @@ t.test('a file that changed, a damaged entry or another preprocessing: a miss, n
   // Same size, same mtime, same inode, other pixels: only the content hash can tell.
   const inode = statSync(target).ino;
   const bytes = readFileSync(target);
-  bytes[bytes.length - 100] ^= 0xff;
+  bytes[bytes.length - 100]! ^= 0xff;
   writeFileSync(target, bytes);
   utimesSync(target, 1_700_000_000, 1_700_000_000);
   t.equal(statSync(target).ino, inode, 'the same inode');
@@ -68,7 +68,7 @@ t.test('a file that changed, a damaged entry or another preprocessing: a miss, n
   // A damaged entry: one payload byte flipped.
   const victim = entries(cache).find((e) => readFileSync(e).toString('latin1').includes(files[1]!))!;
   const raw = readFileSync(victim);
-  raw[raw.length - 10] ^= 0x55;
+  raw[raw.length - 10]! ^= 0x55;
   writeFileSync(victim, raw);
   const second = await run(files, cache);
   t.equal(second.stats.cacheHits, 2, 'the two untouched files hit');
@@ -122,7 +122,7 @@ t.test('HTTP sources are cached by ETag: a hit needs only a HEAD request; a chan
   // A new version of one object: another ETag, so a miss and its new pixels.
   const [p0, body] = [...files.entries()][0]!;
   const changed = body.slice();
-  changed[changed.length - 200] ^= 0xff;
+  changed[changed.length - 200]! ^= 0xff;
   files.set(p0, changed);
   const third = await run([], cache, over);
   t.equal(third.stats.cacheHits, 1, 'only the unchanged object hits');

@@ -28,8 +28,8 @@ for (const backend of ['wasm', 'cpu'] as const) {
     const before = tf.memory().numTensors;
     const model = tinyModel(3);
     const a = anatomy(model);
-    const x = tf.randomUniform([2, 6, 5, 2], -1, 1, 'float32', 11);
-    const xv = x.dataSync().slice();
+    const x = tf.randomUniform([2, 6, 5, 2], -1, 1, 'float32', 11) as tf.Tensor4D;
+    const xv = (x.dataSync() as Float32Array).slice();
     const g = inputGradient(a, x);
     const gv = g.dataSync();
     // The logit is the output before its sigmoid: check it against the probability too.
@@ -42,8 +42,8 @@ for (const backend of ['wasm', 'cpu'] as const) {
     for (let k = 0; k < xv.length; k++) {
       const plus = xv.slice();
       const minus = xv.slice();
-      plus[k] += h;
-      minus[k] -= h;
+      plus[k]! += h;
+      minus[k]! -= h;
       const f = (v: Float32Array) => tf.tidy(() => a.logit(tf.tensor4d(v, [2, 6, 5, 2])).dataSync());
       const fp = f(plus);
       const fm = f(minus);
@@ -170,7 +170,7 @@ t.test('every method gives [N, h, w] maps in [0, 1], with no tensor left behind,
     const before = tf.memory().numTensors;
     const model = buildModel(name, [32, 32, 1], 2);
     const a = anatomy(model);
-    const x = tf.randomUniform([3, 32, 32, 1], 0, 1, 'float32', 4);
+    const x = tf.randomUniform([3, 32, 32, 1], 0, 1, 'float32', 4) as tf.Tensor4D;
     for (const m of METHODS) {
       const map = saliency(a, x, m, { smoothgrad: { samples: 2, noise: 0.1, seed: 1 }, integratedGradients: { steps: 3, baseline: 0 }, smoeEpsilon: 1e-7 });
       t.same(map.shape, [3, 32, 32], `${name} ${m}: shape`);

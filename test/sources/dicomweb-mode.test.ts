@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+// @ts-expect-error: plain-JS bench module without type declarations
 import { orthancMissing, startOrthanc } from '../../bench/lib/orthanc.mjs';
 import { loadConfig } from '../../src/config/load.js';
 import { defaults } from '../../src/config/schema.js';

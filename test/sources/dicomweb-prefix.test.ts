@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+// @ts-expect-error: plain-JS bench module without type declarations
 import { orthancMissing, startOrthanc } from '../../bench/lib/orthanc.mjs';
 import { loadConfig } from '../../src/config/load.js';
 import { createPipeline } from '../../src/pipeline/index.js';

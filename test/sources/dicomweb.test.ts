@@ -1,6 +1,7 @@
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
+// @ts-expect-error: plain-JS bench module without type declarations
 import { orthancMissing, startOrthanc } from '../../bench/lib/orthanc.mjs';
 import { loadConfig } from '../../src/config/load.js';
 import type { PixelDescription } from '../../src/dicom/description.js';

@@ -9,6 +9,8 @@ import { splitItems } from '../../src/train/split.js';
 import { readDicom } from '../../src/dicom/reader.js';
 
 const parse = defaults().parse;
+/** An item's bytes where the test never reads them. */
+async function* noBytes(): AsyncGenerator<Uint8Array> {}
 
 t.test('no patient is on both sides; the split is seeded and independent of file order', async (t) => {
   const sample = await ensureSampleTask({ cacheDir: mkdtempSync(join(tmpdir(), 'dicomflow-split-')), patients: 10, slicesPerPatient: 3 });
@@ -31,9 +33,9 @@ t.test('no patient is on both sides; the split is seeded and independent of file
 
 t.test('a manifest split column wins', async (t) => {
   const items = [
-    { id: 'a', label: '1', split: 'train', open: () => [] },
-    { id: 'b', label: '0', split: 'val', open: () => [] },
-    { id: 'c', label: '0', split: 'test', open: () => [] },
+    { id: 'a', label: '1', split: 'train', open: noBytes },
+    { id: 'b', label: '0', split: 'val', open: noBytes },
+    { id: 'c', label: '0', split: 'test', open: noBytes },
   ];
   const s = await splitItems(items, { by: 'patient', fraction: 0.5, seed: 1, parse });
   t.same(s.train.map((i) => i.id), ['a']);

@@ -7,6 +7,9 @@ import { loadConfig } from '../../src/config/load.js';
 import { ensureSampleTask } from '../../src/synth/sample-task.js';
 import { train } from '../../src/train/trainer.js';
 
+/** An item's bytes where the test never reads them. */
+async function* noBytes(): AsyncGenerator<Uint8Array> {}
+
 const cache = mkdtempSync(join(tmpdir(), 'dicomflow-train-'));
 const small = async (over: Record<string, unknown>) => {
   const sample = await ensureSampleTask({ cacheDir: cache, patients: 6, slicesPerPatient: 6 });
@@ -59,5 +62,5 @@ t.test('no tensor leaks across a training run (epochs, validation, checkpoint)',
 });
 
 t.test('unlabelled inputs are refused with a clear error', async (t) => {
-  await t.rejects(train({ config: await small({}), items: [{ id: 'x', open: () => [] }] }), { code: 'DF_ERR_CONFIG', message: /training needs labels/ });
+  await t.rejects(train({ config: await small({}), items: [{ id: 'x', open: noBytes }] }), { code: 'DF_ERR_CONFIG', message: /training needs labels/ });
 });

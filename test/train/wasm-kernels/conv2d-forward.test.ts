@@ -52,7 +52,7 @@ t.test(`FusedConv2D with bias, linear and relu: wasm equals cpu on ${CASES} seed
     const k = randomCase(rng);
     const activation = i % 2 === 0 ? 'relu' : 'linear';
     const attrs = { strides: k.strides, pad: k.pad, dataFormat: 'NHWC', dilations: 1, activation };
-    const inputs = i % 5 === 4 ? { x: k.x, filter: k.filter } : { x: k.x, filter: k.filter, bias: k.bias };
+    const inputs: Record<string, Input> = i % 5 === 4 ? { x: k.x, filter: k.filter } : { x: k.x, filter: k.filter, bias: k.bias };
     assertClose(t, await runKernelOn('wasm', 'FusedConv2D', inputs, attrs), await runKernelOn('cpu', 'FusedConv2D', inputs, attrs), `${k.label} ${activation}`);
   }
 });

@@ -13,7 +13,7 @@
 import t from 'tap';
 import * as tf from '@tensorflow/tfjs';
 import { convolutionCounts } from '../../../src/train/wasm-kernels/conv2d-forward.js';
-import { assertClose, assertNoLeak, between, createRandom, input, runKernelOn, runOn } from './fixtures/support.js';
+import { assertClose, assertNoLeak, between, createRandom, input, runKernelOn, runOn, type Input } from './fixtures/support.js';
 
 const CASES = 48;
 
@@ -61,7 +61,7 @@ t.test(`Conv2D and FusedConv2D, 3x3 stride 1: Winograd on wasm equals cpu on ${C
     const label = `x ${n}x${hh}x${ww}x${c} filter 3x3x${c}x${o} pad ${JSON.stringify(pad)}${fused ? ` fused ${activation}${i % 5 === 4 ? ' no bias' : ''}` : ''}`;
     const kernel = fused ? 'FusedConv2D' : 'Conv2D';
     const attrs = { strides: 1, pad, dataFormat: 'NHWC', dilations: 1, ...(fused ? { activation } : {}) };
-    const inputs = fused && i % 5 !== 4 ? { x, filter, bias } : { x, filter };
+    const inputs: Record<string, Input> = fused && i % 5 !== 4 ? { x, filter, bias } : { x, filter };
     const wasm = await counted(() => runKernelOn('wasm', kernel, inputs, attrs));
     t.same({ winograd: wasm.winograd, direct: wasm.direct }, { winograd: 1, direct: 0 }, `${label}: ran on the Winograd path`);
     assertClose(t, wasm.result, await runKernelOn('cpu', kernel, inputs, attrs), label);
